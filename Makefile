@@ -1,0 +1,71 @@
+# complaint-milter — GNU make build.
+#
+# make            build every program into build/
+# make check      build and run every test (unit, corpus, MTA integration)
+# make check-unit unit tests only
+# make sanitize   build with AddressSanitizer/UBSan into build/asan/ and run the
+#                 corpus and robustness tests under it
+# make valgrind   run the robustness corpus under valgrind (memcheck)
+# make clean
+
+CC      ?= cc
+PKGS    := gmime-3.0 libpcre2-8 sqlite3 libxml-2.0
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread
+CFLAGS  += $(shell pkg-config --cflags $(PKGS))
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -pthread
+MILTER_LIBS := -lmilter -pthread
+TEST_LIBS   := $(shell pkg-config --libs cmocka)
+
+B       ?= build
+MAINS   := milter/check_main.c
+CORE_SRC := $(filter-out $(MAINS) milter/milter_main.c milter/filter.c milter/mfio.c, $(wildcard milter/*.c))
+CORE_OBJ := $(CORE_SRC:milter/%.c=$(B)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+PROGS   := $(B)/complaint-check
+
+.PHONY: all check check-unit check-corpus check-robust sanitize valgrind clean
+all: $(PROGS)
+
+$(B)/obj/%.o: milter/%.c $(wildcard milter/*.h) | $(B)/obj
+	$(CC) $(CFLAGS) -Imilter -c -o $@ $<
+
+$(B)/libcore.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/complaint-check: $(B)/obj/check_main.o $(B)/libcore.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libcore.a | $(B)/tests
+	$(CC) $(CFLAGS) -Imilter -Itests/unit -o $@ $< $(B)/libcore.a $(LDLIBS) $(TEST_LIBS)
+
+$(B)/null-milter: bench/null-milter.c | $(B)/obj
+	$(CC) $(CFLAGS) -o $@ $< $(MILTER_LIBS)
+
+$(B)/obj $(B)/tests:
+	mkdir -p $@
+
+check-unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+check-corpus: $(PROGS)
+	@sh tests/corpus.sh $(B)/complaint-check
+
+check-robust: $(PROGS)
+	@sh tests/robust.sh $(B)/complaint-check
+
+check: all check-unit check-corpus check-robust
+	@echo "make check: all test groups passed"
+
+sanitize:
+	$(MAKE) B=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run-unit.sh $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
+	ASAN_OPTIONS=detect_leaks=1 sh tests/robust.sh build/asan/complaint-check
+
+valgrind: $(PROGS)
+	VALGRIND=1 sh tests/robust.sh $(B)/complaint-check
+
+clean:
+	rm -rf build

@@ -1,0 +1,98 @@
+/*
+ * verdict.c - automatic-mail detection, kind, missing fields, verdict.
+ */
+#include "verdict.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static bool
+null_sender(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0' || strcmp(s, "<>") == 0 || strncmp(s, "<>", 2) == 0;
+}
+
+/* Local part of addr matches an auto.sender rule (mailer-daemon, postmaster). */
+static bool
+auto_sender(const char *addr, const struct rules *rs, struct rscan *sc)
+{
+	const char *at;
+	struct rmatch m;
+	size_t n;
+
+	if (*addr == '<')
+		addr++;
+	at = strrchr(addr, '@');
+	n = at ? (size_t)(at - addr) : strlen(addr);
+	if (n == 0)
+		return false;
+	return rules_find(rs, RC_AUTO_SENDER, sc, addr, n, 0, &m) == 1 && m.end == n;
+}
+
+static bool
+word_is(const char *v, const char *w)
+{
+	size_t n = strlen(w);
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return strncasecmp(v, w, n) == 0 && !isalnum((unsigned char)v[n]) && v[n] != '-';
+}
+
+bool
+verdict_is_automatic(const struct msgtext *mt, const char *envelope_from,
+    const struct rules *rs, struct rscan *sc)
+{
+	struct rmatch m;
+
+	if (*mt->auto_submitted && !word_is(mt->auto_submitted, "no"))
+		return true;
+	if (word_is(mt->precedence, "bulk") || word_is(mt->precedence, "junk") ||
+	    word_is(mt->precedence, "list"))
+		return true;
+	if (mt->has_list_headers || mt->has_autoreply_header || mt->is_report)
+		return true;
+	if (envelope_from != NULL ? null_sender(envelope_from) :
+	    (*mt->return_path && null_sender(mt->return_path)))
+		return true;
+	if (auto_sender(mt->from_addr, rs, sc) ||
+	    (envelope_from && auto_sender(envelope_from, rs, sc)))
+		return true;
+	return rules_find(rs, RC_AUTO_SUBJECT, sc, mt->subject, strlen(mt->subject), 0, &m) == 1;
+}
+
+void
+verdict_decide(struct complaint *c, enum incomplete_action action)
+{
+	if (c->explicit_kind != KIND_UNKNOWN)
+		c->kind = c->explicit_kind;
+	else if (c->tickets.n)
+		c->kind = KIND_SERVICE;
+	else if (c->models.n)
+		c->kind = KIND_PRODUCT;
+	else
+		c->kind = KIND_UNKNOWN;
+
+	c->missing = 0;
+	if (c->auto_submitted) {
+		c->verdict = VERDICT_ACCEPT;
+		return;
+	}
+	if (c->kind == KIND_SERVICE && c->tickets.n == 0)
+		c->missing |= MISSING_TICKET;
+	else if (c->kind == KIND_PRODUCT && c->models.n == 0)
+		c->missing |= MISSING_MODEL;
+	else if (c->kind == KIND_UNKNOWN)
+		c->missing |= MISSING_TICKET_OR_MODEL;
+	if (!c->description)
+		c->missing |= MISSING_DESCRIPTION;
+
+	if (c->missing == 0 || c->case_ref != NULL)
+		c->verdict = VERDICT_ACCEPT;	/* complete, or a follow-up */
+	else if (c->review || action != INCOMPLETE_REJECT)
+		c->verdict = VERDICT_FLAG;	/* never reject on a partial scan */
+	else
+		c->verdict = VERDICT_REJECT;
+}
