@@ -55,6 +55,8 @@ check-corpus: $(PROGS)
 
 check-robust: $(PROGS)
 	@sh tests/robust.sh $(B)/complaint-check
+	@if command -v valgrind >/dev/null; then VALGRIND=1 sh tests/robust.sh $(B)/complaint-check; \
+	else echo "robust: valgrind not installed, memcheck run skipped"; fi
 
 check: all check-unit check-corpus check-robust
 	@echo "make check: all test groups passed"
@@ -64,8 +66,10 @@ sanitize:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run-unit.sh $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	ASAN_OPTIONS=detect_leaks=1 sh tests/robust.sh build/asan/complaint-check
 
-valgrind: $(PROGS)
+valgrind: $(PROGS) $(UNIT_BIN)
 	VALGRIND=1 sh tests/robust.sh $(B)/complaint-check
+	for t in $(UNIT_BIN); do CM_RULES_NO_JIT=1 valgrind -q --suppressions=tests/valgrind.supp \
+	    --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t || exit 1; done
 
 clean:
 	rm -rf build

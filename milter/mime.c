@@ -81,6 +81,8 @@ to_utf8(const char *p, size_t n, const char *charset)
 	gsize written;
 	gchar *r;
 
+	if (p == NULL || n == 0)
+		return strdup("");
 	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
 		const char *cs = chain[i];
 

@@ -23,7 +23,8 @@
 #   postfix.sh log DIR           print DIR/maillog.
 #
 # Layout of DIR: main.cf master.cf maillog queue/ data/ vmail/box/{new,cur,tmp}.
-# Every address @example.com is delivered into the Maildir DIR/vmail/box/.
+# Every address @example.com is delivered into the Maildir DIR/vmail/box/,
+# except hold@example.com, which Postfix itself puts on hold (to test "held").
 # Other domains are relayed from 127.0.0.0/8 to "error:" (bounced at once),
 # so nothing ever leaves the machine.
 #
@@ -142,6 +143,8 @@ smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 smtpd_error_sleep_time = 0
+# Test hook: mail to hold@example.com goes to the hold queue (see "held").
+smtpd_recipient_restrictions = check_recipient_access inline:{ hold@example.com=HOLD }
 smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000
 EOF
@@ -230,8 +233,10 @@ pf_start() {
 	touch "$dir/maillog"
 	pf_write_config "$dir" "$port" "$milter" || return 1
 
-	# set-permissions creates the queue subdirectories with the right owners.
-	postfix -c "$dir" set-permissions >/dev/null 2>&1
+	# "postfix start" creates the missing queue subdirectories itself
+	# (post-install create-missing).  Its warnings "not owned by root" about
+	# DIR/queue, DIR/data and DIR/vmail are expected: they live under the
+	# config directory.
 	local out
 	if ! out=$(script -qec "postfix -c '$dir' start" /dev/null 2>&1); then
 		echo "$out" >&2
@@ -293,7 +298,8 @@ if [ "${PF_LIB:-0}" != 1 ]; then
 	wait) pf_wait "$@" ;;
 	log) pf_checkdir "${1:-}" && cat "$1/maillog" ;;
 	*)
-		sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2
+		awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' \
+			"$0" >&2
 		exit 2
 		;;
 	esac

@@ -29,7 +29,7 @@
 # the network namespace (unix sockets are found by path, not by netns).
 #
 # Macros sent to the milter (set in t.mc; Sendmail's defaults plus i at EOM):
-#   connect: j _ {daemon_name} {if_name} {if_addr} {client_addr}
+#   connect: j _ {daemon_name} {if_name} {if_addr}
 #   MAIL:    i {auth_type} {auth_authen} {auth_ssf} {auth_author}
 #            {mail_mailer} {mail_host} {mail_addr}
 #   RCPT:    {rcpt_mailer} {rcpt_host} {rcpt_addr}
