@@ -24,7 +24,8 @@ CORE_OBJ := $(CORE_SRC:milter/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-PROGS   := $(B)/complaint-check
+PROGS   := $(B)/complaint-check $(B)/complaint-milter
+MILTER_OBJ := $(B)/obj/milter_main.o $(B)/obj/filter.o $(B)/obj/mfio.o
 
 .PHONY: all check check-unit check-corpus check-robust sanitize valgrind clean
 all: $(PROGS)
@@ -37,6 +38,9 @@ $(B)/libcore.a: $(CORE_OBJ)
 
 $(B)/complaint-check: $(B)/obj/check_main.o $(B)/libcore.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/complaint-milter: $(MILTER_OBJ) $(B)/libcore.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(MILTER_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libcore.a | $(B)/tests
 	$(CC) $(CFLAGS) -Imilter -Itests/unit -o $@ $< $(B)/libcore.a $(LDLIBS) $(TEST_LIBS)

@@ -27,7 +27,8 @@
  * to its own socket that wake libmilter's listener at once (it otherwise
  * looks at the stop flag only every 5 s, and smfi_stop() itself blocks
  * until then), and the unix socket is removed (libmilter leaves it behind
- * when running as root).  Exit status 0 then, in a few milliseconds.
+ * when running as root).  Exit status 0 then, in a few milliseconds (with
+ * an inet: socket there is no wake-up: up to 5 s).
  *
  * Signals: smfi_main() runs in a second thread with those signals blocked;
  * the main thread keeps them unblocked with a handler that writes to a

@@ -1,6 +1,13 @@
 /*
  * doc.c - tag each line of the decoded text as own, quoted, forwarded,
  * forward header or signature.
+ *
+ * Mail clients introduce earlier mail in two ways: a line of their own
+ * ("On ... wrote:", "---------- Forwarded message ---------") or, as Outlook
+ * does, a header block ("From: ..." then "Sent: ...", perhaps after
+ * "-----Original Message-----").  A header block is a reply's quoted text,
+ * unless the Subject says the message is a forward ("FW:", "WG:", ...): then
+ * it is the forwarded message, which counts as the customer's text.
  */
 #include "doc.h"
 
@@ -50,14 +57,66 @@ sig_delim(const char *s, size_t n)
 }
 
 static bool
-line_matches(const struct rules *rs, enum rule_class rc, struct rscan *sc, const char *s, size_t n)
+line_match(const struct rules *rs, enum rule_class rc, struct rscan *sc, const char *s, size_t n,
+    struct rmatch *m)
 {
-	struct rmatch m;
 	size_t i = 0;
 
 	while (i < n && (s[i] == ' ' || s[i] == '\t'))
 		i++;
-	return rules_find(rs, rc, sc, s, n, i, &m) == 1;
+	return rules_find(rs, rc, sc, s, n, i, m) == 1;
+}
+
+static bool
+line_matches(const struct rules *rs, enum rule_class rc, struct rscan *sc, const char *s, size_t n)
+{
+	struct rmatch m;
+
+	return line_match(rs, rc, sc, s, n, &m);
+}
+
+/* A forward-header field whose rule is named name ("from", "sent"). */
+static bool
+field_is(const struct rules *rs, struct rscan *sc, const char *s, size_t n, const char *name)
+{
+	struct rmatch m;
+
+	return line_match(rs, RC_FORWARD_FIELD, sc, s, n, &m) && strcmp(m.name, name) == 0;
+}
+
+/* The line after the one ending at t[pos] ('\n' or end), skipping blank lines if asked. */
+static const char *
+next_line(const char *t, size_t len, size_t pos, bool skip_blank, size_t *n)
+{
+	while (pos < len) {
+		const char *s = t + pos + 1, *nl;
+
+		if (pos + 1 >= len)
+			break;
+		nl = memchr(s, '\n', len - pos - 1);
+		*n = nl ? (size_t)(nl - s) : len - pos - 1;
+		if (!skip_blank || !blank(s, *n))
+			return s;
+		pos += *n + 1;
+	}
+	*n = 0;
+	return NULL;
+}
+
+/*
+ * Is the Subject a forward?  Its first reply/forward prefix decides
+ * ("Fwd: Re:" forwards a reply); rules named "forward" are forward prefixes.
+ */
+static bool
+forward_subject(const char *subject, const struct rules *rs, struct rscan *sc)
+{
+	size_t len = strlen(subject), i = 0;
+	struct rmatch m;
+
+	while (i < len && (subject[i] == ' ' || subject[i] == '\t'))
+		i++;
+	return rules_find(rs, RC_REPLY_PREFIX, sc, subject, len, i, &m) == 1 &&
+	    strcmp(m.name, "forward") == 0;
 }
 
 int
@@ -65,9 +124,12 @@ doc_build(struct doc *d, const struct msgtext *mt, const struct rules *rs, struc
 {
 	size_t cap = 0;
 
+	bool fwd_subject;
+
 	sb_init(&d->text);
 	d->lines = NULL;
 	d->nlines = 0;
+	fwd_subject = forward_subject(mt->subject ? mt->subject : "", rs, sc);
 	for (size_t p = 0; p < mt->nparts; p++) {
 		const char *t = mt->parts[p].text;
 		size_t len = mt->parts[p].len, pos = 0;
@@ -77,7 +139,8 @@ doc_build(struct doc *d, const struct msgtext *mt, const struct rules *rs, struc
 		while (pos < len) {
 			const char *nl = memchr(t + pos, '\n', len - pos);
 			size_t n = nl ? (size_t)(nl - (t + pos)) : len - pos;
-			const char *s = t + pos;
+			const char *s = t + pos, *nx;
+			size_t nn;
 			enum line_kind k;
 
 			if (in_fwd_header) {
@@ -93,7 +156,23 @@ doc_build(struct doc *d, const struct msgtext *mt, const struct rules *rs, struc
 					k = LINE_FWD_HEADER;
 					goto emit;
 				}
-				if (line_matches(rs, RC_REPLY_HEADER, sc, s, n)) {
+				/*
+				 * "-----Original Message-----" + "From:", or a bare
+				 * "From:" + "Sent:" block: quoted, or forwarded when the
+				 * Subject is a forward.
+				 */
+				if (line_matches(rs, RC_REPLY_HEADER, sc, s, n) ||
+				    (!in_fwd_header && field_is(rs, sc, s, n, "from") &&
+				    (nx = next_line(t, len, pos + n, false, &nn)) != NULL &&
+				    field_is(rs, sc, nx, nn, "sent"))) {
+					if (fwd_subject && (field_is(rs, sc, s, n, "from") ||
+					    ((nx = next_line(t, len, pos + n, true, &nn)) != NULL &&
+					    field_is(rs, sc, nx, nn, "from")))) {
+						state = LINE_FORWARDED;
+						in_fwd_header = true;
+						k = LINE_FWD_HEADER;
+						goto emit;
+					}
 					state = LINE_QUOTED;
 					k = LINE_QUOTED;
 					goto emit;

@@ -22,10 +22,12 @@ auto_sender(const char *addr, const struct rules *rs, struct rscan *sc)
 	struct rmatch m;
 	size_t n;
 
+	while (*addr == ' ' || *addr == '\t')
+		addr++;
 	if (*addr == '<')
 		addr++;
 	at = strrchr(addr, '@');
-	n = at ? (size_t)(at - addr) : strlen(addr);
+	n = at ? (size_t)(at - addr) : strcspn(addr, "> \t");
 	if (n == 0)
 		return false;
 	return rules_find(rs, RC_AUTO_SENDER, sc, addr, n, 0, &m) == 1 && m.end == n;
@@ -54,8 +56,10 @@ verdict_is_automatic(const struct msgtext *mt, const char *envelope_from,
 		return true;
 	if (mt->has_list_headers || mt->has_autoreply_header || mt->is_report)
 		return true;
-	if (envelope_from != NULL ? null_sender(envelope_from) :
-	    (*mt->return_path && null_sender(mt->return_path)))
+	/* offline, the Return-Path the MTA wrote stands for the envelope sender */
+	if (envelope_from == NULL && *mt->return_path)
+		envelope_from = mt->return_path;
+	if (envelope_from != NULL && null_sender(envelope_from))
 		return true;
 	if (auto_sender(mt->from_addr, rs, sc) ||
 	    (envelope_from && auto_sender(envelope_from, rs, sc)))

@@ -1,0 +1,1302 @@
+/*
+ * store.c - the case store: opening, the write operations (new case,
+ * follow-up, event), reading a case, and the group-commit writer thread.
+ *
+ * Every write operation is a do_*() function that runs inside a transaction
+ * it does not own.  run_alone() wraps one in BEGIN IMMEDIATE ... COMMIT (the
+ * direct API); the writer runs a whole batch in one transaction with a
+ * SAVEPOINT per op, so a failing op is rolled back alone.  When the batch as
+ * a whole is lost (COMMIT fails, or an error rolled the transaction back),
+ * the writer retries every op in its own transaction.  Ops in one batch run
+ * one after the other, so the second of two deliveries of one message sees
+ * the case the first created.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* Prepared once per connection, on first use. */
+enum stmt_id {
+	S_FIND_DEDUP,
+	S_NEXT_SEQ,
+	S_INSERT_CASE,
+	S_INSERT_MSG,
+	S_INSERT_EVENT,
+	S_FIND_CASE,
+	S_LOAD_MERGE,
+	S_MSG_SEEN,
+	S_UPDATE_CASE,
+	S_JSON_EACH,
+	S_COUNT
+};
+
+static const char *const SQL[S_COUNT] = {
+	[S_FIND_DEDUP] = "SELECT case_id, seq, status FROM cases"
+	    " WHERE dedup_key = ?1 AND envelope_from = ?2",
+	/* next is the number the next case gets; hand it out and bump it. */
+	[S_NEXT_SEQ] = "INSERT INTO case_seq (year, node, next) VALUES (?1, ?2, 2)"
+	    " ON CONFLICT (year, node) DO UPDATE SET next = next + 1"
+	    " RETURNING next - 1",
+	[S_INSERT_CASE] = "INSERT INTO cases (case_id, year, seq, node, status, kind,"
+	    " language, envelope_from, from_addr, from_name, subject, message_id,"
+	    " dedup_key, queue_id, recipients, tickets, models, serials, missing,"
+	    " description, solution_idea, received_at, updated_at) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+	    " ?19, ?20, ?21, ?22, ?22)",
+	[S_INSERT_MSG] = "INSERT INTO messages (case_id, direction, received_at,"
+	    " message_id, dedup_key, envelope_from, subject, queue_id, kind_of_message)"
+	    " VALUES (?1, 'in', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_INSERT_EVENT] = "INSERT INTO events (case_id, at, type, detail, message_id,"
+	    " envelope_from, queue_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_FIND_CASE] = "SELECT id, case_id, year, seq, node, status, kind, language,"
+	    " envelope_from, from_addr, from_name, subject, message_id, dedup_key,"
+	    " queue_id, recipients, tickets, models, serials, missing, description,"
+	    " solution_idea, received_at, updated_at, resolve_by"
+	    " FROM cases WHERE case_id = ?1",
+	[S_LOAD_MERGE] = "SELECT kind, status, tickets, models, serials, description,"
+	    " solution_idea, missing FROM cases WHERE case_id = ?1",
+	[S_MSG_SEEN] = "SELECT 1 FROM messages"
+	    " WHERE dedup_key = ?1 AND envelope_from = ?2 AND case_id = ?3",
+	[S_UPDATE_CASE] = "UPDATE cases SET kind = ?2, status = ?3, tickets = ?4,"
+	    " models = ?5, serials = ?6, description = ?7, solution_idea = ?8,"
+	    " missing = ?9, updated_at = ?10 WHERE case_id = ?1",
+	[S_JSON_EACH] = "SELECT value FROM json_each(?1) WHERE type = 'text'",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT];
+	char errmsg[512];
+};
+
+/* ---- errors, statements, transactions ---- */
+
+static int
+set_err(struct store *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+sql_err(struct store *st, const char *what)
+{
+	return set_err(st, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	return st->errmsg;
+}
+
+static sqlite3_stmt *
+stmt(struct store *st, enum stmt_id id)
+{
+	if (st->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(st->db, SQL[id], -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->stmt[id], NULL) != SQLITE_OK) {
+		sql_err(st, "prepare");
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+static void
+done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* NULL binds SQL NULL.  The text must outlive the step (we reset first). */
+static int
+bt(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+/* Step s once: SQLITE_ROW or SQLITE_DONE; on an error -1 and s is done. */
+static int
+step(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	sql_err(st, what);
+	done(s);
+	return -1;
+}
+
+/* Run a statement to its end (bound already), then reset it. */
+static int
+run(struct store *st, sqlite3_stmt *s, int binds, const char *what)
+{
+	int rc;
+
+	if (binds != SQLITE_OK) {
+		done(s);
+		return sql_err(st, what);
+	}
+	while ((rc = step(st, s, what)) == SQLITE_ROW)
+		;
+	if (rc < 0)
+		return -1;
+	done(s);
+	return 0;
+}
+
+static int
+exec(struct store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : sql_err(st, sql);
+}
+
+static void
+rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- small helpers ---- */
+
+static const char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+
+	return v ? v : "";
+}
+
+static void
+iso_utc(time_t t, char *buf, size_t bufsz)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static time_t
+intake_now(const struct intake *in)
+{
+	return in->now ? in->now : time(NULL);
+}
+
+static int
+intake_year(const struct intake *in, time_t now)
+{
+	struct tm tm;
+
+	if (in->year)
+		return in->year;
+	gmtime_r(&now, &tm);
+	return tm.tm_year + 1900;
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static const char *
+null_if_empty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static int
+json_list(strbuf *sb, const strlist *sl)
+{
+	if (sb_putc(sb, '[') < 0)
+		return -1;
+	for (size_t i = 0; i < sl->n; i++)
+		if ((i && sb_putc(sb, ',') < 0) || json_string(sb, sl->v[i]) < 0)
+			return -1;
+	return sb_putc(sb, ']');
+}
+
+/* A JSON array of strings as a new string; NULL when out of memory. */
+static char *
+json_array(const strlist *sl)
+{
+	strbuf sb;
+
+	sb_init(&sb);
+	if (json_list(&sb, sl) < 0) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}
+
+/* The missing names as a JSON array. */
+static int
+json_missing(strbuf *sb, unsigned missing)
+{
+	char buf[128];
+	int r = sb_putc(sb, '[');
+
+	for (unsigned bit = 1, n = 0; bit <= MISSING_DESCRIPTION; bit <<= 1) {
+		if (!(missing & bit))
+			continue;
+		if (n++)
+			r |= sb_putc(sb, ',');
+		r |= json_string(sb, complaint_missing_str(bit, buf, sizeof(buf)));
+	}
+	return r | sb_putc(sb, ']');
+}
+
+/* MISSING_* bits of a stored comma list (names of complaint_missing_str). */
+static unsigned
+missing_bits(const char *csv)
+{
+	char buf[128];
+	unsigned bits = 0;
+
+	if (csv == NULL)
+		return 0;
+	for (unsigned bit = 1; bit <= MISSING_DESCRIPTION; bit <<= 1) {
+		const char *name = complaint_missing_str(bit, buf, sizeof(buf));
+		size_t n = strlen(name);
+
+		for (const char *p = csv; (p = strstr(p, name)) != NULL; p += n)
+			if ((p == csv || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+				bits |= bit;
+	}
+	return bits;
+}
+
+static enum complaint_kind
+kind_of(const char *name)
+{
+	if (name == NULL)
+		return KIND_UNKNOWN;
+	if (strcmp(name, complaint_kind_name(KIND_SERVICE)) == 0)
+		return KIND_SERVICE;
+	if (strcmp(name, complaint_kind_name(KIND_PRODUCT)) == 0)
+		return KIND_PRODUCT;
+	return KIND_UNKNOWN;
+}
+
+static int
+check_intake(struct store *st, const struct intake *in, bool need_idf)
+{
+	if (in == NULL || in->c == NULL)
+		return set_err(st, "intake without a complaint");
+	if (in->dedup_key == NULL || *in->dedup_key == '\0')
+		return set_err(st, "intake without a dedup key");
+	if (need_idf && in->idf == NULL)
+		return set_err(st, "intake without a case ID format");
+	return 0;
+}
+
+/* ---- the write operations (inside a transaction) ---- */
+
+static int
+insert_event(struct store *st, const char *case_id, const char *at, const char *type,
+    const char *detail, const char *message_id, const char *envelope_from,
+    const char *queue_id)
+{
+	sqlite3_stmt *s = stmt(st, S_INSERT_EVENT);
+	int b;
+
+	if (s == NULL)
+		return -1;
+	b = bt(s, 1, case_id) | bt(s, 2, at) | bt(s, 3, type) | bt(s, 4, detail) |
+	    bt(s, 5, message_id) | bt(s, 6, envelope_from) | bt(s, 7, queue_id);
+	return run(st, s, b, "insert event");
+}
+
+/* The event of in, on case_id, with detail built in sb. */
+static int
+intake_event(struct store *st, const char *case_id, const struct intake *in,
+    const char *at, const char *type, strbuf *sb)
+{
+	if (sb->s == NULL)
+		return set_err(st, "out of memory");
+	return insert_event(st, case_id, at, type, sb->s, null_if_empty(in->c->message_id),
+	    or_empty(in->envelope_from), in->queue_id);
+}
+
+static int
+insert_message(struct store *st, const char *case_id, const struct intake *in,
+    const char *at, const char *kind_of_message)
+{
+	sqlite3_stmt *s = stmt(st, S_INSERT_MSG);
+	int b;
+
+	if (s == NULL)
+		return -1;
+	b = bt(s, 1, case_id) | bt(s, 2, at) | bt(s, 3, null_if_empty(in->c->message_id)) |
+	    bt(s, 4, in->dedup_key) | bt(s, 5, or_empty(in->envelope_from)) |
+	    bt(s, 6, in->c->subject) | bt(s, 7, in->queue_id) | bt(s, 8, kind_of_message);
+	return run(st, s, b, "insert message");
+}
+
+/* The case of (dedup_key, envelope_from), if any: 1, 0 or -1. */
+static int
+find_dedup(struct store *st, const struct intake *in, struct case_result *out)
+{
+	sqlite3_stmt *s = stmt(st, S_FIND_DEDUP);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if ((bt(s, 1, in->dedup_key) | bt(s, 2, or_empty(in->envelope_from))) != SQLITE_OK)
+		return run(st, s, SQLITE_ERROR, "find case");
+	if ((rc = step(st, s, "find case")) < 0)
+		return -1;
+	if (rc == SQLITE_ROW) {
+		snprintf(out->case_id, sizeof(out->case_id), "%s", col_str(s, 0));
+		out->seq = (unsigned long long)sqlite3_column_int64(s, 1);
+		out->incomplete = strcmp(col_str(s, 2), "incomplete") == 0;
+		out->existed = true;
+	}
+	done(s);
+	return rc == SQLITE_ROW;
+}
+
+/* Allocate the next sequence number of (year, node). */
+static int
+next_seq(struct store *st, int year, const char *node, unsigned long long *seq)
+{
+	sqlite3_stmt *s = stmt(st, S_NEXT_SEQ);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if ((sqlite3_bind_int(s, 1, year) | bt(s, 2, node)) != SQLITE_OK)
+		return run(st, s, SQLITE_ERROR, "allocate sequence");
+	if ((rc = step(st, s, "allocate sequence")) < 0)
+		return -1;
+	if (rc != SQLITE_ROW) {
+		done(s);
+		return set_err(st, "allocate sequence: no row returned");
+	}
+	*seq = (unsigned long long)sqlite3_column_int64(s, 0);
+	return run(st, s, SQLITE_OK, "allocate sequence");
+}
+
+struct lists_json {
+	char *tickets, *models, *serials;
+};
+
+static void
+lists_json_free(struct lists_json *j)
+{
+	free(j->tickets);
+	free(j->models);
+	free(j->serials);
+}
+
+static int
+lists_json(struct store *st, const strlist *t, const strlist *m, const strlist *s,
+    struct lists_json *j)
+{
+	j->tickets = json_array(t);
+	j->models = json_array(m);
+	j->serials = json_array(s);
+	if (j->tickets && j->models && j->serials)
+		return 0;
+	lists_json_free(j);
+	return set_err(st, "out of memory");
+}
+
+static int
+insert_case(struct store *st, const struct intake *in, const struct case_result *cr,
+    int year, const char *at)
+{
+	const struct complaint *c = in->c;
+	sqlite3_stmt *s = stmt(st, S_INSERT_CASE);
+	struct lists_json j;
+	char missing[128];
+	int b, rc;
+
+	if (s == NULL || lists_json(st, &c->tickets, &c->models, &c->serials, &j) < 0)
+		return -1;
+	complaint_missing_str(c->missing, missing, sizeof(missing));
+	b = bt(s, 1, cr->case_id) | sqlite3_bind_int(s, 2, year) |
+	    sqlite3_bind_int64(s, 3, (sqlite3_int64)cr->seq) | bt(s, 4, in->idf->node) |
+	    bt(s, 5, c->missing ? "incomplete" : "new") | bt(s, 6, complaint_kind_name(c->kind)) |
+	    bt(s, 7, null_if_empty(c->language)) | bt(s, 8, or_empty(in->envelope_from)) |
+	    bt(s, 9, c->from_addr) | bt(s, 10, c->from_name) | bt(s, 11, c->subject) |
+	    bt(s, 12, null_if_empty(c->message_id)) | bt(s, 13, in->dedup_key) |
+	    bt(s, 14, in->queue_id) | bt(s, 15, in->recipients) | bt(s, 16, j.tickets) |
+	    bt(s, 17, j.models) | bt(s, 18, j.serials) | bt(s, 19, missing) |
+	    sqlite3_bind_int(s, 20, c->description) | sqlite3_bind_int(s, 21, c->solution_idea) |
+	    bt(s, 22, at);
+	rc = run(st, s, b, "insert case");
+	lists_json_free(&j);
+	return rc;
+}
+
+static int
+new_case_event(struct store *st, const struct intake *in, const char *case_id,
+    const char *at)
+{
+	const struct complaint *c = in->c;
+	strbuf sb;
+	int rc;
+
+	sb_init(&sb);
+	if (sb_printf(&sb, "{\"status\":\"%s\",\"kind\":\"%s\",\"missing\":",
+	    c->missing ? "incomplete" : "new", complaint_kind_name(c->kind)) < 0 ||
+	    json_missing(&sb, c->missing) < 0 || sb_putc(&sb, '}') < 0)
+		sb_free(&sb);
+	rc = intake_event(st, case_id, in, at, in->event_type ? in->event_type : "received", &sb);
+	sb_free(&sb);
+	return rc;
+}
+
+static int
+do_new_case(struct store *st, const struct intake *in, struct case_result *out)
+{
+	time_t now;
+	char at[32];
+	int year, r;
+
+	memset(out, 0, sizeof(*out));
+	if (check_intake(st, in, true) < 0)
+		return -1;
+	if ((r = find_dedup(st, in, out)) != 0)
+		return r < 0 ? -1 : 0;
+	now = intake_now(in);
+	year = intake_year(in, now);
+	iso_utc(now, at, sizeof(at));
+	if (next_seq(st, year, in->idf->node, &out->seq) < 0)
+		return -1;
+	if (caseid_format(in->idf, year, out->seq, out->case_id, sizeof(out->case_id)) < 0)
+		return set_err(st, "case ID of %d/%llu too long", year, out->seq);
+	out->incomplete = in->c->missing != 0;
+	if (insert_case(st, in, out, year, at) < 0 ||
+	    insert_message(st, out->case_id, in, at, "complaint") < 0 ||
+	    new_case_event(st, in, out->case_id, at) < 0)
+		return -1;
+	return 0;
+}
+
+/* What a follow-up merges into: the case's fields as stored. */
+struct merge {
+	enum complaint_kind kind;
+	char status[24];
+	strlist tickets, models, serials;
+	bool description, solution_idea;
+	unsigned missing;
+	strlist added;		/* "tickets", "models" or "serials" + value, for the event */
+};
+
+static void
+merge_init(struct merge *m)
+{
+	memset(m, 0, sizeof(*m));
+	sl_init(&m->tickets);
+	sl_init(&m->models);
+	sl_init(&m->serials);
+	sl_init(&m->added);
+}
+
+static void
+merge_free(struct merge *m)
+{
+	sl_free(&m->tickets);
+	sl_free(&m->models);
+	sl_free(&m->serials);
+	sl_free(&m->added);
+}
+
+/* Append the strings of a JSON array to sl. */
+static int
+load_list(struct store *st, const char *json, strlist *sl)
+{
+	sqlite3_stmt *s = stmt(st, S_JSON_EACH);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (bt(s, 1, json ? json : "[]") != SQLITE_OK)
+		return run(st, s, SQLITE_ERROR, "read list");
+	while ((rc = step(st, s, "read list")) == SQLITE_ROW)
+		if (sl_add(sl, (const char *)sqlite3_column_text(s, 0)) < 0) {
+			done(s);
+			return set_err(st, "out of memory");
+		}
+	if (rc < 0)
+		return -1;
+	done(s);
+	return 0;
+}
+
+static int
+load_merge_row(struct store *st, sqlite3_stmt *s, struct merge *m)
+{
+	m->kind = kind_of(col_str(s, 0));
+	snprintf(m->status, sizeof(m->status), "%s", col_str(s, 1));
+	m->description = sqlite3_column_int(s, 5) != 0;
+	m->solution_idea = sqlite3_column_int(s, 6) != 0;
+	m->missing = missing_bits((const char *)sqlite3_column_text(s, 7));
+	if (load_list(st, (const char *)sqlite3_column_text(s, 2), &m->tickets) < 0 ||
+	    load_list(st, (const char *)sqlite3_column_text(s, 3), &m->models) < 0 ||
+	    load_list(st, (const char *)sqlite3_column_text(s, 4), &m->serials) < 0)
+		return -1;
+	return 0;
+}
+
+/* Load the case into m: 1, 0 (no such case) or -1. */
+static int
+load_merge(struct store *st, const char *case_id, struct merge *m)
+{
+	sqlite3_stmt *s = stmt(st, S_LOAD_MERGE);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (bt(s, 1, case_id) != SQLITE_OK)
+		return run(st, s, SQLITE_ERROR, "load case");
+	if ((rc = step(st, s, "load case")) < 0)
+		return -1;
+	if (rc == SQLITE_ROW && load_merge_row(st, s, m) < 0)
+		rc = -1;
+	done(s);
+	return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
+/* Was this message recorded on case_id already?  1, 0 or -1. */
+static int
+msg_seen(struct store *st, const char *case_id, const struct intake *in)
+{
+	sqlite3_stmt *s = stmt(st, S_MSG_SEEN);
+	int rc, b;
+
+	if (s == NULL)
+		return -1;
+	b = bt(s, 1, in->dedup_key) | bt(s, 2, or_empty(in->envelope_from)) | bt(s, 3, case_id);
+	if (b != SQLITE_OK)
+		return run(st, s, b, "find message");
+	if ((rc = step(st, s, "find message")) < 0)
+		return -1;
+	done(s);
+	return rc == SQLITE_ROW;
+}
+
+/*
+ * What the policy requires and the case lacks.  The same rule as
+ * verdict_decide() in verdict.c, which works on one message; keep the two
+ * in step.  A case of unknown kind takes the kind the merged fields show.
+ */
+static unsigned
+case_missing(enum complaint_kind *kind, enum complaint_kind explicit_kind,
+    const struct merge *m)
+{
+	unsigned missing = 0;
+
+	if (*kind == KIND_UNKNOWN)
+		*kind = explicit_kind != KIND_UNKNOWN ? explicit_kind :
+		    m->tickets.n ? KIND_SERVICE : m->models.n ? KIND_PRODUCT : KIND_UNKNOWN;
+	if (*kind == KIND_SERVICE && m->tickets.n == 0)
+		missing |= MISSING_TICKET;
+	else if (*kind == KIND_PRODUCT && m->models.n == 0)
+		missing |= MISSING_MODEL;
+	else if (*kind == KIND_UNKNOWN)
+		missing |= MISSING_TICKET_OR_MODEL;
+	if (!m->description)
+		missing |= MISSING_DESCRIPTION;
+	return missing;
+}
+
+/* Add the values of from to to (deduplicated); note each new one in added. */
+static int
+merge_list(strlist *to, const strlist *from, const char *tag, strlist *added)
+{
+	char note[320];
+
+	for (size_t i = 0; i < from->n; i++) {
+		int r = sl_add_unique(to, from->v[i]);
+
+		if (r < 0)
+			return -1;
+		snprintf(note, sizeof(note), "%s%s", tag, from->v[i]);
+		if (r == 1 && sl_add(added, note) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+merge_fields(struct store *st, struct merge *m, const struct complaint *c)
+{
+	if (merge_list(&m->tickets, &c->tickets, "t", &m->added) < 0 ||
+	    merge_list(&m->models, &c->models, "m", &m->added) < 0 ||
+	    merge_list(&m->serials, &c->serials, "s", &m->added) < 0)
+		return set_err(st, "out of memory");
+	m->description |= c->description;
+	m->solution_idea |= c->solution_idea;
+	return 0;
+}
+
+static int
+update_case(struct store *st, const char *case_id, const struct merge *m,
+    const char *status, unsigned missing, const char *at)
+{
+	sqlite3_stmt *s = stmt(st, S_UPDATE_CASE);
+	struct lists_json j;
+	char csv[128];
+	int b, rc;
+
+	if (s == NULL || lists_json(st, &m->tickets, &m->models, &m->serials, &j) < 0)
+		return -1;
+	complaint_missing_str(missing, csv, sizeof(csv));
+	b = bt(s, 1, case_id) | bt(s, 2, complaint_kind_name(m->kind)) | bt(s, 3, status) |
+	    bt(s, 4, j.tickets) | bt(s, 5, j.models) | bt(s, 6, j.serials) |
+	    sqlite3_bind_int(s, 7, m->description) | sqlite3_bind_int(s, 8, m->solution_idea) |
+	    bt(s, 9, csv) | bt(s, 10, at);
+	rc = run(st, s, b, "update case");
+	lists_json_free(&j);
+	return rc;
+}
+
+/* {"tickets":[...],"models":[...],"serials":[...],"missing":[...]}: what was added. */
+static int
+followup_detail(strbuf *sb, const struct merge *m, unsigned missing)
+{
+	static const struct {
+		char tag;
+		const char *name;
+	} lists[] = { { 't', "tickets" }, { 'm', "models" }, { 's', "serials" } };
+	int r = sb_putc(sb, '{');
+
+	for (size_t l = 0; l < 3; l++) {
+		r |= sb_printf(sb, "\"%s\":[", lists[l].name);
+		for (size_t i = 0, n = 0; i < m->added.n; i++) {
+			if (m->added.v[i][0] != lists[l].tag)
+				continue;
+			if (n++)
+				r |= sb_putc(sb, ',');
+			r |= json_string(sb, m->added.v[i] + 1);
+		}
+		r |= sb_puts(sb, "],");
+	}
+	r |= sb_puts(sb, "\"missing\":");
+	r |= json_missing(sb, missing);
+	return r | sb_putc(sb, '}');
+}
+
+static int
+followup_events(struct store *st, const char *case_id, const struct intake *in,
+    const struct merge *m, const struct followup_result *out, const char *at)
+{
+	strbuf sb;
+	int rc;
+
+	sb_init(&sb);
+	if (followup_detail(&sb, m, out->missing) < 0)
+		sb_free(&sb);
+	rc = intake_event(st, case_id, in, at, "follow-up", &sb);
+	if (rc == 0 && out->completed) {
+		sb_reset(&sb);
+		if (sb_printf(&sb, "{\"status\":\"%s\"}", m->status) < 0)
+			sb_free(&sb);
+		rc = intake_event(st, case_id, in, at, "completed", &sb);
+	}
+	sb_free(&sb);
+	return rc;
+}
+
+/* The case is loaded into m and the message is new: merge, record, log. */
+static int
+apply_followup(struct store *st, const char *case_id, const struct intake *in,
+    struct merge *m, struct followup_result *out)
+{
+	char at[32];
+
+	iso_utc(intake_now(in), at, sizeof(at));
+	if (merge_fields(st, m, in->c) < 0)
+		return -1;
+	/* A complete case stays complete, whatever a follow-up lacks. */
+	out->missing = m->missing ? case_missing(&m->kind, in->c->explicit_kind, m) : 0;
+	out->completed = m->missing != 0 && out->missing == 0;
+	if (out->completed && strcmp(m->status, "incomplete") == 0)
+		snprintf(m->status, sizeof(m->status), "new");
+	if (update_case(st, case_id, m, m->status, out->missing, at) < 0 ||
+	    insert_message(st, case_id, in, at, "follow-up") < 0 ||
+	    followup_events(st, case_id, in, m, out, at) < 0)
+		return -1;
+	return 1;
+}
+
+static int
+do_followup(struct store *st, const char *case_id, const struct intake *in,
+    struct followup_result *out)
+{
+	struct merge m;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (check_intake(st, in, false) < 0)
+		return -1;
+	if (case_id == NULL)
+		return set_err(st, "follow-up without a case ID");
+	merge_init(&m);
+	if ((rc = load_merge(st, case_id, &m)) == 1) {
+		int seen = msg_seen(st, case_id, in);
+
+		if (seen < 0)
+			rc = -1;
+		else if (seen) {
+			out->existed = true;	/* a retried delivery */
+			out->missing = m.missing;
+		} else
+			rc = apply_followup(st, case_id, in, &m, out);
+	}
+	merge_free(&m);
+	return rc;
+}
+
+static int
+do_event(struct store *st, const char *case_id, const char *type, const char *detail,
+    const char *message_id, const char *envelope_from, const char *queue_id)
+{
+	char at[32];
+
+	if (type == NULL || *type == '\0')
+		return set_err(st, "event without a type");
+	iso_utc(time(NULL), at, sizeof(at));
+	return insert_event(st, case_id, at, type, detail, message_id, envelope_from, queue_id);
+}
+
+/* ---- ops: one dispatcher for the direct API and the writer ---- */
+
+void
+store_op_new_case(struct store_op *op, const struct intake *in)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_NEW_CASE;
+	op->in = in;
+}
+
+void
+store_op_followup(struct store_op *op, const char *case_id, const struct intake *in)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_FOLLOWUP;
+	op->case_id = case_id;
+	op->in = in;
+}
+
+void
+store_op_event(struct store_op *op, const char *case_id, const char *type,
+    const char *detail_json, const char *message_id, const char *envelope_from,
+    const char *queue_id)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_EVENT;
+	op->case_id = case_id;
+	op->ev_type = type;
+	op->ev_detail = detail_json;
+	op->ev_message_id = message_id;
+	op->ev_envelope_from = envelope_from;
+	op->ev_queue_id = queue_id;
+}
+
+/* Run op inside the current transaction; sets op->rc (and errmsg). */
+static int
+run_op(struct store *st, struct store_op *op)
+{
+	op->errmsg[0] = '\0';
+	switch (op->kind) {
+	case STORE_OP_NEW_CASE:
+		op->rc = do_new_case(st, op->in, &op->cres);
+		break;
+	case STORE_OP_FOLLOWUP:
+		op->rc = do_followup(st, op->case_id, op->in, &op->fres);
+		break;
+	case STORE_OP_EVENT:
+		op->rc = do_event(st, op->case_id, op->ev_type, op->ev_detail,
+		    op->ev_message_id, op->ev_envelope_from, op->ev_queue_id);
+		break;
+	default:
+		op->rc = set_err(st, "unknown store op %d", (int)op->kind);
+	}
+	return op->rc;
+}
+
+static void
+op_failed(struct store_op *op, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	op->rc = -1;
+	memset(&op->cres, 0, sizeof(op->cres));
+	memset(&op->fres, 0, sizeof(op->fres));
+	if (n >= sizeof(op->errmsg))
+		n = sizeof(op->errmsg) - 1;	/* truncated */
+	memcpy(op->errmsg, msg, n);
+	op->errmsg[n] = '\0';
+}
+
+/* op in its own transaction; returns op->rc. */
+static int
+run_alone(struct store *st, struct store_op *op)
+{
+	if (exec(st, "BEGIN IMMEDIATE") < 0 || run_op(st, op) < 0 || exec(st, "COMMIT") < 0) {
+		rollback(st);
+		op_failed(op, st->errmsg);
+	}
+	return op->rc;
+}
+
+int
+store_new_case(struct store *st, const struct intake *in, struct case_result *out)
+{
+	struct store_op op;
+
+	store_op_new_case(&op, in);
+	run_alone(st, &op);
+	*out = op.cres;
+	return op.rc;
+}
+
+int
+store_add_followup(struct store *st, const char *case_id, const struct intake *in,
+    struct followup_result *out)
+{
+	struct store_op op;
+
+	store_op_followup(&op, case_id, in);
+	run_alone(st, &op);
+	*out = op.fres;
+	return op.rc;
+}
+
+int
+store_event(struct store *st, const char *case_id, const char *type,
+    const char *detail_json, const char *message_id, const char *envelope_from,
+    const char *queue_id)
+{
+	struct store_op op;
+
+	store_op_event(&op, case_id, type, detail_json, message_id, envelope_from, queue_id);
+	return run_alone(st, &op);
+}
+
+/* ---- reading a case ---- */
+
+static void
+case_row_init(struct case_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	sl_init(&row->tickets);
+	sl_init(&row->models);
+	sl_init(&row->serials);
+}
+
+/* Text columns of S_FIND_CASE and where they go. */
+static const struct {
+	int col;
+	size_t off;
+} TEXT_COLS[] = {
+	{ 1, offsetof(struct case_row, case_id) },
+	{ 4, offsetof(struct case_row, node) },
+	{ 5, offsetof(struct case_row, status) },
+	{ 6, offsetof(struct case_row, kind) },
+	{ 7, offsetof(struct case_row, language) },
+	{ 8, offsetof(struct case_row, envelope_from) },
+	{ 9, offsetof(struct case_row, from_addr) },
+	{ 10, offsetof(struct case_row, from_name) },
+	{ 11, offsetof(struct case_row, subject) },
+	{ 12, offsetof(struct case_row, message_id) },
+	{ 13, offsetof(struct case_row, dedup_key) },
+	{ 14, offsetof(struct case_row, queue_id) },
+	{ 15, offsetof(struct case_row, recipients) },
+	{ 19, offsetof(struct case_row, missing) },
+	{ 22, offsetof(struct case_row, received_at) },
+	{ 23, offsetof(struct case_row, updated_at) },
+	{ 24, offsetof(struct case_row, resolve_by) },
+};
+
+#define NTEXT_COLS (sizeof(TEXT_COLS) / sizeof(TEXT_COLS[0]))
+
+static char **
+text_col(struct case_row *row, size_t i)
+{
+	return (char **)(void *)((char *)row + TEXT_COLS[i].off);
+}
+
+static int
+read_case_row(struct store *st, sqlite3_stmt *s, struct case_row *row)
+{
+	row->id = sqlite3_column_int64(s, 0);
+	row->year = sqlite3_column_int(s, 2);
+	row->seq = (unsigned long long)sqlite3_column_int64(s, 3);
+	row->description = sqlite3_column_int(s, 20) != 0;
+	row->solution_idea = sqlite3_column_int(s, 21) != 0;
+	for (size_t i = 0; i < NTEXT_COLS; i++) {
+		const char *v = (const char *)sqlite3_column_text(s, TEXT_COLS[i].col);
+
+		if (v == NULL && sqlite3_column_type(s, TEXT_COLS[i].col) != SQLITE_NULL)
+			return set_err(st, "out of memory");
+		if (v != NULL && (*text_col(row, i) = strdup(v)) == NULL)
+			return set_err(st, "out of memory");
+	}
+	if (load_list(st, (const char *)sqlite3_column_text(s, 16), &row->tickets) < 0 ||
+	    load_list(st, (const char *)sqlite3_column_text(s, 17), &row->models) < 0 ||
+	    load_list(st, (const char *)sqlite3_column_text(s, 18), &row->serials) < 0)
+		return -1;
+	return 0;
+}
+
+int
+store_find_case(struct store *st, const char *case_id, struct case_row *out)
+{
+	sqlite3_stmt *s = stmt(st, S_FIND_CASE);
+	int rc;
+
+	case_row_init(out);
+	if (s == NULL)
+		return -1;
+	if (case_id == NULL || bt(s, 1, case_id) != SQLITE_OK)
+		return run(st, s, SQLITE_ERROR, "find case");
+	if ((rc = step(st, s, "find case")) < 0)
+		return -1;
+	if (rc == SQLITE_ROW && read_case_row(st, s, out) < 0)
+		rc = -1;
+	done(s);
+	if (rc < 0)
+		case_row_free(out);
+	return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
+void
+case_row_free(struct case_row *row)
+{
+	for (size_t i = 0; i < NTEXT_COLS; i++)
+		free(*text_col(row, i));
+	sl_free(&row->tickets);
+	sl_free(&row->models);
+	sl_free(&row->serials);
+	case_row_init(row);
+}
+
+/* ---- opening and closing ---- */
+
+static int
+open_fail(sqlite3 *db, const char *path, const char *what, char *err, size_t errlen)
+{
+	int e = db ? sqlite3_system_errno(db) : 0;
+
+	snprintf(err, errlen, "%s: %s: %s%s%s", path, what,
+	    db ? sqlite3_errmsg(db) : "out of memory", e ? ": " : "", e ? strerror(e) : "");
+	sqlite3_close(db);
+	return -1;
+}
+
+/* WAL, full sync, foreign keys; "PRAGMA journal_mode" answers the mode. */
+static int
+set_pragmas(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int ok;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
+		return open_fail(db, path, "journal_mode", err, errlen);
+	ok = sqlite3_step(s) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+	sqlite3_finalize(s);
+	if (!ok)
+		return open_fail(db, path, "cannot switch to WAL", err, errlen);
+	if (sqlite3_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+	    NULL, NULL, NULL) != SQLITE_OK)
+		return open_fail(db, path, "pragma", err, errlen);
+	return 0;
+}
+
+struct store *
+store_open(const char *path, unsigned busy_timeout_ms, char *err, size_t errlen)
+{
+	struct store *st;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		open_fail(db, path, "cannot open", err, errlen);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, busy_timeout_ms > 0x7fffffffu ? 0x7fffffff : (int)busy_timeout_ms);
+	if (set_pragmas(db, path, err, errlen) < 0)
+		return NULL;
+	if (store_schema_migrate(db, path, err, errlen) < 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		open_fail(db, path, "store", err, errlen);
+		return NULL;
+	}
+	st->db = db;
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* ---- the group-commit writer ---- */
+
+/* One submitting thread waits for its ops on its own condition variable. */
+struct waiter {
+	pthread_cond_t cv;
+	size_t left;
+};
+
+struct pending {
+	struct store_op *op;
+	struct waiter *w;
+	struct pending *next;
+};
+
+struct store_writer {
+	struct store *st;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work;		/* pending ops or stopping */
+	struct pending *head, **tail;
+	bool stopping;
+	struct store_writer_stats stats;
+};
+
+/* Run op in a savepoint of the batch.  -1: the batch transaction is lost. */
+static int
+run_in_savepoint(struct store *st, struct store_op *op)
+{
+	if (exec(st, "SAVEPOINT op") < 0) {
+		op_failed(op, st->errmsg);
+		return -1;
+	}
+	if (run_op(st, op) >= 0)
+		return exec(st, "RELEASE op");
+	op_failed(op, st->errmsg);
+	if (sqlite3_get_autocommit(st->db))
+		return -1;	/* the error rolled back the whole transaction */
+	return exec(st, "ROLLBACK TO op") < 0 || exec(st, "RELEASE op") < 0 ? -1 : 0;
+}
+
+static void
+fail_all(struct pending *batch, const char *msg)
+{
+	for (struct pending *p = batch; p; p = p->next)
+		op_failed(p->op, msg);
+}
+
+/* Counters of one batch, added to the writer's under its mutex. */
+struct batch_count {
+	size_t n;
+	unsigned long long commits, fallback, failed;
+};
+
+/* One transaction for the batch; op by op when that fails as a whole. */
+static void
+run_batch(struct store *st, struct pending *batch, struct batch_count *bc)
+{
+	struct pending *p;
+
+	if (exec(st, "BEGIN IMMEDIATE") < 0) {
+		fail_all(batch, st->errmsg);	/* busy: each alone would wait again */
+		return;
+	}
+	for (p = batch; p; p = p->next)
+		if (run_in_savepoint(st, p->op) < 0)
+			break;
+	if (p == NULL && exec(st, "COMMIT") == 0) {
+		bc->commits++;
+		return;
+	}
+	rollback(st);
+	bc->fallback = 1;
+	for (p = batch; p; p = p->next)
+		if (run_alone(st, p->op) >= 0)
+			bc->commits++;
+}
+
+/* With w->mu held: count the batch and wake whoever waits for it. */
+static void
+finish_batch(struct store_writer *w, struct pending *batch, const struct batch_count *bc)
+{
+	struct pending *p, *next;
+
+	w->stats.batches++;
+	w->stats.commits += bc->commits;
+	w->stats.fallbacks += bc->fallback;
+	if (bc->n > w->stats.max_batch)
+		w->stats.max_batch = bc->n;
+	for (p = batch; p; p = next) {
+		next = p->next;
+		w->stats.ops++;
+		w->stats.failed += p->op->rc < 0;
+		if (--p->w->left == 0)
+			pthread_cond_signal(&p->w->cv);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store_writer *w = arg;
+	struct pending *batch;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (w->head == NULL)
+			break;
+		batch = w->head;
+		w->head = NULL;
+		w->tail = &w->head;
+		pthread_mutex_unlock(&w->mu);
+
+		struct batch_count bc = { 0 };
+
+		for (struct pending *p = batch; p; p = p->next)
+			bc.n++;
+		run_batch(w->st, batch, &bc);
+		pthread_mutex_lock(&w->mu);
+		finish_batch(w, batch, &bc);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct store_writer *
+store_writer_start(const char *path, unsigned busy_timeout_ms, char *err, size_t errlen)
+{
+	struct store_writer *w;
+	int e;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "store writer: out of memory");
+		return NULL;
+	}
+	if ((w->st = store_open(path, busy_timeout_ms, err, errlen)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	w->tail = &w->head;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	if ((e = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		snprintf(err, errlen, "store writer: pthread_create: %s", strerror(e));
+		pthread_cond_destroy(&w->work);
+		pthread_mutex_destroy(&w->mu);
+		store_close(w->st);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Queue ps[0..n) (each with its op) and wait until the writer is through. */
+static void
+queue_and_wait(struct store_writer *w, struct pending *ps, size_t n)
+{
+	struct waiter wt = { .left = n };
+
+	pthread_cond_init(&wt.cv, NULL);
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		pthread_cond_destroy(&wt.cv);
+		for (size_t i = 0; i < n; i++)
+			op_failed(ps[i].op, "store writer stopped");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ps[i].w = &wt;
+		ps[i].next = NULL;
+		*w->tail = &ps[i];
+		w->tail = &ps[i].next;
+	}
+	pthread_cond_signal(&w->work);
+	while (wt.left > 0)
+		pthread_cond_wait(&wt.cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_destroy(&wt.cv);
+}
+
+int
+store_writer_submit(struct store_writer *w, struct store_op *op)
+{
+	struct pending p = { .op = op };
+
+	queue_and_wait(w, &p, 1);
+	return op->rc;
+}
+
+int
+store_writer_submitv(struct store_writer *w, struct store_op **ops, size_t n)
+{
+	struct pending *ps;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((ps = calloc(n, sizeof(*ps))) == NULL) {
+		for (size_t i = 0; i < n; i++)
+			op_failed(ops[i], "store writer: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		ps[i].op = ops[i];
+	queue_and_wait(w, ps, n);
+	for (size_t i = 0; i < n; i++)
+		if (ops[i]->rc < 0)
+			rc = -1;
+	free(ps);
+	return rc;
+}
+
+void
+store_writer_stats(struct store_writer *w, struct store_writer_stats *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->stats;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+store_writer_stop(struct store_writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+	store_close(w->st);
+	free(w);
+}
