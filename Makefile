@@ -27,7 +27,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS   := $(B)/complaint-check $(B)/complaint-milter
 MILTER_OBJ := $(B)/obj/milter_main.o $(B)/obj/filter.o $(B)/obj/mfio.o
 
-.PHONY: all check check-unit check-corpus check-robust sanitize valgrind clean
+.PHONY: all check check-unit check-corpus check-robust check-mta sanitize valgrind clean
 all: $(PROGS)
 
 $(B)/obj/%.o: milter/%.c $(wildcard milter/*.h) | $(B)/obj
@@ -62,7 +62,12 @@ check-robust: $(PROGS)
 	@if command -v valgrind >/dev/null; then VALGRIND=1 sh tests/robust.sh $(B)/complaint-check; \
 	else echo "robust: valgrind not installed, memcheck run skipped"; fi
 
-check: all check-unit check-corpus check-robust
+# Integration tests through a real Postfix and Sendmail (root, loopback only).
+check-mta: all $(B)/null-milter
+	@if [ "$$(id -u)" -ne 0 ]; then echo "mta: not root, integration tests skipped"; \
+	else bash tests/mta/milter-it.sh all; fi
+
+check: all check-unit check-corpus check-robust check-mta
 	@echo "make check: all test groups passed"
 
 sanitize:

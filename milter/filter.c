@@ -177,6 +177,22 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	return SMFIS_CONTINUE;
 }
 
+/* An envelope address as stored: without <> or blanks ("" for the null sender). */
+static char *
+addr_bare(const char *a)
+{
+	size_t n;
+
+	if (a == NULL)
+		return strdup("");
+	while (*a == ' ' || *a == '<')
+		a++;
+	n = strlen(a);
+	while (n > 0 && (a[n - 1] == '>' || a[n - 1] == ' '))
+		n--;
+	return xstrndup(a, n);
+}
+
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -194,7 +210,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	rules_ref(m->rs);
 	pthread_rwlock_unlock(&G.lock);
 	m->raw_cap = 4 * m->cf->max_scan_size + 65536;
-	if ((m->envfrom = strdup(argv[0] ? argv[0] : "")) == NULL)
+	if ((m->envfrom = addr_bare(argv[0])) == NULL)
 		return SMFIS_TEMPFAIL;
 	return SMFIS_CONTINUE;
 }
@@ -439,7 +455,7 @@ reject(SMFICTX *ctx, struct msg *m, const struct complaint *c, const char *qid,
 	for (int i = 0; i < n; i++)
 		ptr[i] = lines[i];
 	mf_setmlreply(ctx, "550", "5.7.1", ptr, n);
-	log_line(LOG_INFO, "%s: verdict=reject missing=%s kind=%s language=%s from=%s",
+	log_line(LOG_INFO, "%s: verdict=reject missing=%s kind=%s language=%s from=<%s>",
 	    qid, miss, complaint_kind_name(c->kind), c->language[0] ? c->language : "-",
 	    m->envfrom);
 	return SMFIS_REJECT;
@@ -468,7 +484,7 @@ followup(SMFICTX *ctx, struct msg *m, const struct complaint *c, const char *qid
 		*st = tempfail(ctx, qid, "editing the message failed");
 		return -1;
 	}
-	log_line(LOG_INFO, "%s: case=%s verdict=follow-up%s%s case-missing=%s from=%s", qid,
+	log_line(LOG_INFO, "%s: case=%s verdict=follow-up%s%s case-missing=%s from=<%s>", qid,
 	    c->case_ref, op.fres.completed ? " completed" : "", op.fres.existed ? " retried" : "",
 	    *miss ? miss : "-", m->envfrom);
 	*st = SMFIS_ACCEPT;
@@ -501,7 +517,7 @@ new_case(SMFICTX *ctx, struct msg *m, const struct complaint *c, const char *qid
 			return tempfail(ctx, qid, "quarantine failed");
 	}
 	complaint_missing_str(c->missing, miss, sizeof(miss));
-	log_line(LOG_INFO, "%s: case=%s verdict=%s%s kind=%s missing=%s language=%s from=%s",
+	log_line(LOG_INFO, "%s: case=%s verdict=%s%s kind=%s missing=%s language=%s from=<%s>",
 	    qid, op.cres.case_id,
 	    c->missing == 0 ? "accept" : quarantine ? "quarantine" : "flag",
 	    op.cres.existed ? " retried" : "", complaint_kind_name(c->kind), *miss ? miss : "-",
@@ -530,7 +546,7 @@ decide(SMFICTX *ctx, struct msg *m)
 	if (c.auto_submitted) {
 		remove_our_headers(ctx, m);
 		mf_addheader(ctx, "X-Complaint-Status", "auto-submitted");
-		log_line(LOG_INFO, "%s: verdict=auto-submitted from=%s", qid, m->envfrom);
+		log_line(LOG_INFO, "%s: verdict=auto-submitted from=<%s>", qid, m->envfrom);
 		complaint_free(&c);
 		return SMFIS_ACCEPT;
 	}

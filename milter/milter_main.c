@@ -368,6 +368,9 @@ main(int argc, char **argv)
 			die(EX_CONFIG, "%s: UserID must not be root", conf_path);
 	}
 	openlog("complaint-milter", LOG_PID | LOG_NDELAY, fac);
+	/* libmilter wants the filter registered before the socket is opened */
+	if (smfi_register(*filter_desc()) != MI_SUCCESS)
+		die(EX_SOFTWARE, "smfi_register failed");
 	open_socket(cf, uid, drop);
 	if (drop)
 		drop_privileges(uid, gid, uname);
@@ -388,8 +391,6 @@ main(int argc, char **argv)
 	config_ref(cur_cf);
 	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		die(EX_OSERR, "cannot start the reload thread");
-	if (smfi_register(*filter_desc()) != MI_SUCCESS)
-		die(EX_SOFTWARE, "smfi_register failed");
 	syslog(LOG_INFO, "started: socket %s, %zu recipient(s), %zu rules, database %s",
 	    cf->socket, cf->recipients.n, rules_count(rs), cf->database);
 	rc = smfi_main();
