@@ -2,6 +2,7 @@
  * subject.c - tag Subjects with the case ID; make header values safe.
  */
 #include "subject.h"
+#include "mime.h"
 #include "util.h"
 
 #include <gmime/gmime.h>
@@ -121,6 +122,7 @@ header_value_safe(const char *value)
 		}
 		g_free(v);
 	}
+	mime_init();
 	out = g_mime_utils_header_encode_text(NULL, sb.s, "utf-8");
 	sb_free(&sb);
 	if (out == NULL)
