@@ -129,7 +129,7 @@ postfix_tests() {
 
 	# 1. a complete complaint: delivered with the tag and headers, one case
 	fresh "$CORPUS/001-nl-product-labeled.eml" it-complete >"$work/m1.eml"
-	send "$work/o1" --to complaints@example.com --data "$work/m1.eml"
+	send "$work/o1" --to complaints@example.com --data "@$work/m1.eml"
 	check "complete complaint accepted (250)" accepted "$work/o1"
 	wait_delivered "it-complete@test.example"
 	f=$(delivered_with "it-complete@test.example")
@@ -145,7 +145,7 @@ postfix_tests() {
 	check "queue ID recorded" test -n "$(sql "select queue_id from cases where case_id='$cid' and queue_id<>'' and queue_id<>'NOQUEUE'")"
 
 	# 2. a retried delivery: same case, same subject
-	send "$work/o2" --to complaints@example.com --data "$work/m1.eml"
+	send "$work/o2" --to complaints@example.com --data "@$work/m1.eml"
 	check "retry accepted" accepted "$work/o2"
 	for _ in $(seq 50); do [ "$(grep -l "it-complete@test.example" $(pf_delivered "$pfdir") | wc -l)" -ge 2 ] && break; sleep 0.1; done
 	check "retry: still one case" test "$(sql "select count(*) from cases where message_id='it-complete@test.example'")" = 1
@@ -153,7 +153,7 @@ postfix_tests() {
 
 	# 3. copies of our headers arriving from outside are removed
 	{ echo "X-Case-ID: CASE-1999-999999"; echo "X-Complaint-Status: complete"; fresh "$CORPUS/004-en-product-alt.eml" it-forged; } >"$work/m3.eml"
-	send "$work/o3" --to complaints@example.com --data "$work/m3.eml"
+	send "$work/o3" --to complaints@example.com --data "@$work/m3.eml"
 	wait_delivered "it-forged@test.example"
 	f=$(delivered_with "it-forged@test.example")
 	check "forged X-Case-ID removed" bash -c "! grep -q 'CASE-1999-999999' '$f'"
@@ -161,7 +161,7 @@ postfix_tests() {
 
 	# 4. incomplete: 550 that names what is missing; a rejection event, no case
 	fresh "$CORPUS/003-nl-productklacht-no-model.eml" it-incomplete >"$work/m4.eml"
-	send "$work/o4" --to complaints@example.com --data "$work/m4.eml"
+	send "$work/o4" --to complaints@example.com --data "@$work/m4.eml"
 	check "incomplete rejected with 550 5.7.1" grep -q '^<\*\* 550.5\.7\.1' "$work/o4"
 	check "reply names the missing model (nl)" grep -q 'Ontbreekt: het model van de omvormer' "$work/o4"
 	check "reply names the missing model (en)" grep -q 'Missing: the inverter model' "$work/o4"
@@ -169,7 +169,7 @@ postfix_tests() {
 	check "rejection event recorded" test "$(sql "select count(*) from events where type='rejected' and message_id='it-incomplete@test.example'")" = 1
 
 	# 5. mixed recipients: never rejected, flagged instead
-	send "$work/o5" --to complaints@example.com,box@example.com --data "$work/m4.eml"
+	send "$work/o5" --to complaints@example.com,box@example.com --data "@$work/m4.eml"
 	check "mixed recipients: accepted" accepted "$work/o5"
 	wait_delivered "it-incomplete@test.example"
 	f=$(delivered_with "it-incomplete@test.example")
@@ -184,7 +184,7 @@ Message-ID: <it-followup@test.example>
 
 Hierbij nog het serienummer van de tweede omvormer: HV2150000777
 EOF
-	send "$work/o6" --to complaints@example.com --data "$work/m6.eml"
+	send "$work/o6" --to complaints@example.com --data "@$work/m6.eml"
 	check "follow-up accepted" accepted "$work/o6"
 	wait_delivered "it-followup@test.example"
 	f=$(delivered_with "it-followup@test.example")
@@ -196,10 +196,10 @@ EOF
 
 	# 7. automatic mail: accepted, no case, never rejected
 	fresh "$CORPUS/021-dsn-bounce.eml" it-bounce >"$work/m7.eml"
-	FROM="" send "$work/o7" --to complaints@example.com --data "$work/m7.eml"
+	FROM="" send "$work/o7" --to complaints@example.com --data "@$work/m7.eml"
 	check "bounce (null sender) accepted" accepted "$work/o7"
 	fresh "$CORPUS/020-auto-reply-ooo.eml" it-ooo >"$work/m7b.eml"
-	send "$work/o7b" --to complaints@example.com --data "$work/m7b.eml"
+	send "$work/o7b" --to complaints@example.com --data "@$work/m7b.eml"
 	check "auto-reply accepted" accepted "$work/o7b"
 	wait_delivered "it-ooo@test.example"
 	check "auto-reply marked auto-submitted" grep -q '^X-Complaint-Status: auto-submitted' "$(delivered_with it-ooo@test.example)"
@@ -207,7 +207,7 @@ EOF
 
 	# 8. mail to another recipient: untouched
 	fresh "$CORPUS/007-nl-vague-no-fields.eml" it-other >"$work/m8.eml"
-	send "$work/o8" --to box@example.com --data "$work/m8.eml"
+	send "$work/o8" --to box@example.com --data "@$work/m8.eml"
 	check "other recipient: accepted" accepted "$work/o8"
 	wait_delivered "it-other@test.example"
 	f=$(delivered_with "it-other@test.example")
@@ -216,7 +216,7 @@ EOF
 
 	# 9. +detail and case-insensitive recipient
 	fresh "$CORPUS/002-nl-service-ticket.eml" it-detail >"$work/m9.eml"
-	send "$work/o9" --to Complaints+NL@Example.COM --data "$work/m9.eml"
+	send "$work/o9" --to Complaints+NL@Example.COM --data "@$work/m9.eml"
 	wait_delivered "it-detail@test.example"
 	check "+detail recipient is a complaints address" grep -q '^X-Complaint-Ticket: TCK-204518' "$(delivered_with it-detail@test.example)"
 
@@ -225,7 +225,7 @@ EOF
 	kill -USR1 "$milter_pid"
 	sleep 0.5
 	fresh "$CORPUS/007-nl-vague-no-fields.eml" it-flag >"$work/m10.eml"
-	send "$work/o10" --to complaints@example.com --data "$work/m10.eml"
+	send "$work/o10" --to complaints@example.com --data "@$work/m10.eml"
 	check "flag mode: accepted" accepted "$work/o10"
 	wait_delivered "it-flag@test.example"
 	f=$(delivered_with "it-flag@test.example")
@@ -239,7 +239,7 @@ EOF
 	sleep 0.3
 	check "broken reload: milter still running" kill -0 "$milter_pid"
 	fresh "$CORPUS/007-nl-vague-no-fields.eml" it-flag2 >"$work/m11.eml"
-	send "$work/o11" --to complaints@example.com --data "$work/m11.eml"
+	send "$work/o11" --to complaints@example.com --data "@$work/m11.eml"
 	check "broken reload: old configuration (flag) still in force" accepted "$work/o11"
 
 	# 12. quarantine mode: Postfix holds the message
@@ -247,7 +247,7 @@ EOF
 	kill -USR1 "$milter_pid"
 	sleep 0.5
 	fresh "$CORPUS/003-nl-productklacht-no-model.eml" it-quarantine >"$work/m12.eml"
-	send "$work/o12" --to complaints@example.com --data "$work/m12.eml"
+	send "$work/o12" --to complaints@example.com --data "@$work/m12.eml"
 	check "quarantine mode: accepted" accepted "$work/o12"
 	sleep 1
 	check "quarantine mode: message held" test -n "$(pf_held "$pfdir")"
@@ -257,7 +257,7 @@ EOF
 	write_conf reject
 	stop_milter
 	fresh "$CORPUS/012-nl-model-in-subject.eml" it-down >"$work/m13.eml"
-	send "$work/o13" --to complaints@example.com --data "$work/m13.eml"
+	send "$work/o13" --to complaints@example.com --data "@$work/m13.eml"
 	check "milter down: SMTP 4xx" grep -qE '^<\*\* 4[0-9][0-9]' "$work/o13"
 	sendmail -C "$pfdir" -f customer@example.org complaints@example.com <"$work/m13.eml"
 	sleep 1
@@ -271,7 +271,7 @@ EOF
 	pf_flush "$pfdir" >/dev/null 2>&1
 	wait_delivered "it-down@test.example"
 	check "milter back: queued message delivered and tagged" grep -qE '^Subject: \[CASE-' "$(delivered_with it-down@test.example)"
-	send "$work/o13b" --to complaints@example.com --data "$work/m13.eml"
+	send "$work/o13b" --to complaints@example.com --data "@$work/m13.eml"
 	check "milter back: the sender's retry is accepted" accepted "$work/o13b"
 	check "milter back: one case for both copies" test "$(sql "select count(*) from cases where message_id='it-down@test.example'")" = 1
 
@@ -286,7 +286,7 @@ sendmail_tests() {
 	sm_setup "$work/sendmail" "$SM_CACHE" "$sock" || { bad "sendmail setup"; return; }
 	fresh "$CORPUS/002-nl-service-ticket.eml" it-sm-complete >"$work/s1.eml"
 	swaks --pipe "$work/sendmail/smtp.sh" --from customer@example.org --to complaints@example.com \
-		--data "$work/s1.eml" >"$work/so1" 2>&1
+		--data "@$work/s1.eml" >"$work/so1" 2>&1
 	check "sendmail: complete complaint accepted" accepted "$work/so1"
 	qf=$(grep -l 'it-sm-complete@test.example' $(sm_queued "$work/sendmail") /dev/null | head -1)
 	check "sendmail: queued" test -n "$qf"
@@ -296,7 +296,7 @@ sendmail_tests() {
 	check "sendmail: X-Case-ID in the queue file" grep -q "X-Case-ID: $cid" "$qf"
 	fresh "$CORPUS/007-nl-vague-no-fields.eml" it-sm-incomplete >"$work/s2.eml"
 	swaks --pipe "$work/sendmail/smtp.sh" --from customer@example.org --to complaints@example.com \
-		--data "$work/s2.eml" >"$work/so2" 2>&1
+		--data "@$work/s2.eml" >"$work/so2" 2>&1
 	check "sendmail: incomplete rejected with 550 5.7.1" grep -q '^<\*\* 550.5\.7\.1' "$work/so2"
 	check "sendmail: reply names what is missing" grep -q 'Missing: the ticket number' "$work/so2"
 	stop_milter
