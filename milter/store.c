@@ -12,8 +12,10 @@
  * the case the first created.
  */
 #include "store.h"
+#include "verdict.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -499,7 +501,7 @@ struct merge {
 	strlist tickets, models, serials;
 	bool description, solution_idea;
 	unsigned missing;
-	strlist added;		/* "tickets", "models" or "serials" + value, for the event */
+	strlist added[3];	/* tickets, models, serials added: for the event */
 };
 
 static void
@@ -509,7 +511,8 @@ merge_init(struct merge *m)
 	sl_init(&m->tickets);
 	sl_init(&m->models);
 	sl_init(&m->serials);
-	sl_init(&m->added);
+	for (size_t i = 0; i < 3; i++)
+		sl_init(&m->added[i]);
 }
 
 static void
@@ -518,7 +521,8 @@ merge_free(struct merge *m)
 	sl_free(&m->tickets);
 	sl_free(&m->models);
 	sl_free(&m->serials);
-	sl_free(&m->added);
+	for (size_t i = 0; i < 3; i++)
+		sl_free(&m->added[i]);
 }
 
 /* Append the strings of a JSON array to sl. */
@@ -604,35 +608,20 @@ static unsigned
 case_missing(enum complaint_kind *kind, enum complaint_kind explicit_kind,
     const struct merge *m)
 {
-	unsigned missing = 0;
-
+	/* the policy's rule, as for a new complaint (verdict.c) */
 	if (*kind == KIND_UNKNOWN)
-		*kind = explicit_kind != KIND_UNKNOWN ? explicit_kind :
-		    m->tickets.n ? KIND_SERVICE : m->models.n ? KIND_PRODUCT : KIND_UNKNOWN;
-	if (*kind == KIND_SERVICE && m->tickets.n == 0)
-		missing |= MISSING_TICKET;
-	else if (*kind == KIND_PRODUCT && m->models.n == 0)
-		missing |= MISSING_MODEL;
-	else if (*kind == KIND_UNKNOWN)
-		missing |= MISSING_TICKET_OR_MODEL;
-	if (!m->description)
-		missing |= MISSING_DESCRIPTION;
-	return missing;
+		*kind = verdict_kind(explicit_kind, m->tickets.n, m->models.n);
+	return verdict_missing(*kind, m->tickets.n, m->models.n, m->description);
 }
 
 /* Add the values of from to to (deduplicated); note each new one in added. */
 static int
-merge_list(strlist *to, const strlist *from, const char *tag, strlist *added)
+merge_list(strlist *to, const strlist *from, strlist *added)
 {
-	char note[320];
-
 	for (size_t i = 0; i < from->n; i++) {
 		int r = sl_add_unique(to, from->v[i]);
 
-		if (r < 0)
-			return -1;
-		snprintf(note, sizeof(note), "%s%s", tag, from->v[i]);
-		if (r == 1 && sl_add(added, note) < 0)
+		if (r < 0 || (r == 1 && sl_add(added, from->v[i]) < 0))
 			return -1;
 	}
 	return 0;
@@ -641,9 +630,9 @@ merge_list(strlist *to, const strlist *from, const char *tag, strlist *added)
 static int
 merge_fields(struct store *st, struct merge *m, const struct complaint *c)
 {
-	if (merge_list(&m->tickets, &c->tickets, "t", &m->added) < 0 ||
-	    merge_list(&m->models, &c->models, "m", &m->added) < 0 ||
-	    merge_list(&m->serials, &c->serials, "s", &m->added) < 0)
+	if (merge_list(&m->tickets, &c->tickets, &m->added[0]) < 0 ||
+	    merge_list(&m->models, &c->models, &m->added[1]) < 0 ||
+	    merge_list(&m->serials, &c->serials, &m->added[2]) < 0)
 		return set_err(st, "out of memory");
 	m->description |= c->description;
 	m->solution_idea |= c->solution_idea;
@@ -671,26 +660,17 @@ update_case(struct store *st, const char *case_id, const struct merge *m,
 	return rc;
 }
 
-/* {"tickets":[...],"models":[...],"serials":[...],"missing":[...]}: what was added. */
+/* {"tickets":[..],"models":[..],"serials":[..],"missing":[..]}: what was added. */
 static int
 followup_detail(strbuf *sb, const struct merge *m, unsigned missing)
 {
-	static const struct {
-		char tag;
-		const char *name;
-	} lists[] = { { 't', "tickets" }, { 'm', "models" }, { 's', "serials" } };
+	static const char *const names[3] = { "tickets", "models", "serials" };
 	int r = sb_putc(sb, '{');
 
 	for (size_t l = 0; l < 3; l++) {
-		r |= sb_printf(sb, "\"%s\":[", lists[l].name);
-		for (size_t i = 0, n = 0; i < m->added.n; i++) {
-			if (m->added.v[i][0] != lists[l].tag)
-				continue;
-			if (n++)
-				r |= sb_putc(sb, ',');
-			r |= json_string(sb, m->added.v[i] + 1);
-		}
-		r |= sb_puts(sb, "],");
+		r |= sb_printf(sb, "\"%s\":", names[l]);
+		r |= json_list(sb, &m->added[l]);
+		r |= sb_putc(sb, ',');
 	}
 	r |= sb_puts(sb, "\"missing\":");
 	r |= json_missing(sb, missing);
@@ -1032,12 +1012,13 @@ store_open(const char *path, unsigned busy_timeout_ms, char *err, size_t errlen)
 	struct store *st;
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL) != SQLITE_OK) {
 		open_fail(db, path, "cannot open", err, errlen);
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, busy_timeout_ms > 0x7fffffffu ? 0x7fffffff : (int)busy_timeout_ms);
+	sqlite3_busy_timeout(db, busy_timeout_ms > INT_MAX ? INT_MAX : (int)busy_timeout_ms);
 	if (set_pragmas(db, path, err, errlen) < 0)
 		return NULL;
 	if (store_schema_migrate(db, path, err, errlen) < 0) {
@@ -1113,7 +1094,7 @@ fail_all(struct pending *batch, const char *msg)
 /* Counters of one batch, added to the writer's under its mutex. */
 struct batch_count {
 	size_t n;
-	unsigned long long commits, fallback, failed;
+	unsigned long long commits, fallback;
 };
 
 /* One transaction for the batch; op by op when that fails as a whole. */
@@ -1165,20 +1146,20 @@ writer_main(void *arg)
 {
 	struct store_writer *w = arg;
 	struct pending *batch;
+	struct batch_count bc;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->head == NULL && !w->stopping)
 			pthread_cond_wait(&w->work, &w->mu);
 		if (w->head == NULL)
-			break;
+			break;		/* stopping, and everything is done */
 		batch = w->head;
 		w->head = NULL;
 		w->tail = &w->head;
 		pthread_mutex_unlock(&w->mu);
 
-		struct batch_count bc = { 0 };
-
+		memset(&bc, 0, sizeof(bc));
 		for (struct pending *p = batch; p; p = p->next)
 			bc.n++;
 		run_batch(w->st, batch, &bc);

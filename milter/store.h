@@ -45,7 +45,7 @@ struct intake {
 	const struct caseid_fmt *idf;	/* prefix, node, check character (new case) */
 	int year;			/* of the case ID; 0: the UTC year of now */
 	time_t now;			/* 0: time(NULL) */
-	const char *event_type;		/* new case: "received" (NULL), "flagged", "quarantined" */
+	const char *event_type;		/* new case: NULL ("received"), "flagged", ... */
 };
 
 struct case_result {

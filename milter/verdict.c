@@ -67,31 +67,40 @@ verdict_is_automatic(const struct msgtext *mt, const char *envelope_from,
 	return rules_find(rs, RC_AUTO_SUBJECT, sc, mt->subject, strlen(mt->subject), 0, &m) == 1;
 }
 
+enum complaint_kind
+verdict_kind(enum complaint_kind explicit_kind, size_t ntickets, size_t nmodels)
+{
+	if (explicit_kind != KIND_UNKNOWN)
+		return explicit_kind;
+	return ntickets ? KIND_SERVICE : nmodels ? KIND_PRODUCT : KIND_UNKNOWN;
+}
+
+unsigned
+verdict_missing(enum complaint_kind kind, size_t ntickets, size_t nmodels, bool description)
+{
+	unsigned missing = 0;
+
+	if (kind == KIND_SERVICE && ntickets == 0)
+		missing |= MISSING_TICKET;
+	else if (kind == KIND_PRODUCT && nmodels == 0)
+		missing |= MISSING_MODEL;
+	else if (kind == KIND_UNKNOWN)
+		missing |= MISSING_TICKET_OR_MODEL;
+	if (!description)
+		missing |= MISSING_DESCRIPTION;
+	return missing;
+}
+
 void
 verdict_decide(struct complaint *c, enum incomplete_action action)
 {
-	if (c->explicit_kind != KIND_UNKNOWN)
-		c->kind = c->explicit_kind;
-	else if (c->tickets.n)
-		c->kind = KIND_SERVICE;
-	else if (c->models.n)
-		c->kind = KIND_PRODUCT;
-	else
-		c->kind = KIND_UNKNOWN;
-
+	c->kind = verdict_kind(c->explicit_kind, c->tickets.n, c->models.n);
 	c->missing = 0;
 	if (c->auto_submitted) {
 		c->verdict = VERDICT_ACCEPT;
 		return;
 	}
-	if (c->kind == KIND_SERVICE && c->tickets.n == 0)
-		c->missing |= MISSING_TICKET;
-	else if (c->kind == KIND_PRODUCT && c->models.n == 0)
-		c->missing |= MISSING_MODEL;
-	else if (c->kind == KIND_UNKNOWN)
-		c->missing |= MISSING_TICKET_OR_MODEL;
-	if (!c->description)
-		c->missing |= MISSING_DESCRIPTION;
+	c->missing = verdict_missing(c->kind, c->tickets.n, c->models.n, c->description);
 
 	if (c->missing == 0 || c->case_ref != NULL)
 		c->verdict = VERDICT_ACCEPT;	/* complete, or a follow-up */

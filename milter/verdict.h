@@ -20,6 +20,11 @@
  */
 bool verdict_is_automatic(const struct msgtext *mt, const char *envelope_from,
     const struct rules *rs, struct rscan *sc);
+/* The kind a complaint has: what it says, else service with a ticket, product with a model. */
+enum complaint_kind verdict_kind(enum complaint_kind explicit_kind, size_t ntickets, size_t nmodels);
+/* MISSING_* bits the policy finds for a complaint of this kind with these fields. */
+unsigned verdict_missing(enum complaint_kind kind, size_t ntickets, size_t nmodels,
+    bool description);
 /* Fill kind, missing and verdict from the extracted fields. */
 void verdict_decide(struct complaint *c, enum incomplete_action action);
 
