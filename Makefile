@@ -10,8 +10,8 @@
 
 CC      ?= cc
 PKGS    := gmime-3.0 libpcre2-8 sqlite3 libxml-2.0
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread
+OPT     ?= -O2 -g
+CFLAGS  += $(OPT) -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread
 CFLAGS  += $(shell pkg-config --cflags $(PKGS))
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -pthread
 MILTER_LIBS := -lmilter -pthread
@@ -27,7 +27,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS   := $(B)/complaint-check $(B)/complaint-milter
 MILTER_OBJ := $(B)/obj/milter_main.o $(B)/obj/filter.o $(B)/obj/mfio.o
 
-.PHONY: all check check-unit check-corpus check-robust check-mta sanitize valgrind clean
+.PHONY: all check check-unit check-corpus check-robust check-milter-t check-mta sanitize valgrind clean
 all: $(PROGS)
 
 $(B)/obj/%.o: milter/%.c $(wildcard milter/*.h) | $(B)/obj
@@ -67,11 +67,14 @@ check-mta: all $(B)/null-milter
 	@if [ "$$(id -u)" -ne 0 ]; then echo "mta: not root, integration tests skipped"; \
 	else bash tests/mta/milter-it.sh all; fi
 
-check: all check-unit check-corpus check-robust check-mta
+check-milter-t: all
+	@sh tests/milter-t.sh $(B)/complaint-milter
+
+check: all check-unit check-corpus check-robust check-milter-t check-mta
 	@echo "make check: all test groups passed"
 
 sanitize:
-	$(MAKE) B=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
+	$(MAKE) B=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run-unit.sh $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	ASAN_OPTIONS=detect_leaks=1 sh tests/robust.sh build/asan/complaint-check
 
