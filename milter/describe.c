@@ -86,8 +86,11 @@ describe_words(const struct doc *d, const struct rules *rs, struct rscan *sc, un
 			closed_kind = l->kind;
 			continue;
 		}
-		if (rules_find(rs, RC_GREETING, sc, s, n, st, &m) == 1)
-			st = m.end;
+		/* greetings, also more than one: "Madame, Monsieur," */
+		for (int g = 0; g < 3 && st < n && rules_find(rs, RC_GREETING, sc, s, n, st, &m) == 1 &&
+		    m.end > st; g++)
+			for (st = m.end; st < n && (s[st] == ' ' || s[st] == '\t'); st++)
+				;
 		if (label_line(s + st, n - st))
 			continue;
 		words += count_words(s + st, n - st);

@@ -4,8 +4,8 @@
  *
  * Mail clients introduce earlier mail in two ways: a line of their own
  * ("On ... wrote:", "---------- Forwarded message ---------") or, as Outlook
- * does, a header block ("From: ..." then "Sent: ...", perhaps after
- * "-----Original Message-----").  A header block is a reply's quoted text,
+ * does, a header block ("From: ..." then "Sent: ..."; GMX: "Gesendet: ..." then
+ * "Von: ..."), perhaps after "-----Original Message-----".  A header block is a reply's quoted text,
  * unless the Subject says the message is a forward ("FW:", "WG:", ...): then
  * it is the forwarded message, which counts as the customer's text.
  */
@@ -75,13 +75,19 @@ line_matches(const struct rules *rs, enum rule_class rc, struct rscan *sc, const
 	return line_match(rs, rc, sc, s, n, &m);
 }
 
-/* A forward-header field whose rule is named name ("from", "sent"). */
-static bool
-field_is(const struct rules *rs, struct rscan *sc, const char *s, size_t n, const char *name)
+/*
+ * Which header field of earlier mail starts the line: 'f' for a rule named
+ * "from", 's' for "sent", 'd' for "date", 'o' for another field, 0 for none.
+ */
+static char
+field_at(const struct rules *rs, struct rscan *sc, const char *s, size_t n)
 {
 	struct rmatch m;
 
-	return line_match(rs, RC_FORWARD_FIELD, sc, s, n, &m) && strcmp(m.name, name) == 0;
+	if (s == NULL || !line_match(rs, RC_FORWARD_FIELD, sc, s, n, &m))
+		return 0;
+	return strcmp(m.name, "from") == 0 ? 'f' : strcmp(m.name, "sent") == 0 ? 's' :
+	    strcmp(m.name, "date") == 0 ? 'd' : 'o';
 }
 
 /* The line after the one ending at t[pos] ('\n' or end), skipping blank lines if asked. */
@@ -119,11 +125,41 @@ forward_subject(const char *subject, const struct rules *rs, struct rscan *sc)
 	    strcmp(m.name, "forward") == 0;
 }
 
+/*
+ * Does earlier mail start at the line t[pos..pos+n)?  A reply header ("On ...
+ * wrote:", "-----Original Message-----") or a header block ("From:" and on the
+ * next line "Sent:" or "Date:", or "Sent:" and then "From:").  LINE_OWN when not;
+ * LINE_FWD_HEADER when the Subject is a forward and a header block starts here
+ * or on the next non-blank line; else LINE_QUOTED.
+ */
+static enum line_kind
+earlier_mail(const struct rules *rs, struct rscan *sc, const char *t, size_t len, size_t pos,
+    size_t n, bool fwd_subject)
+{
+	const char *s = t + pos, *nx;
+	size_t nn;
+	char f = field_at(rs, sc, s, n), g;
+	bool block = false;
+
+	if (f == 'f' || f == 's') {
+		nx = next_line(t, len, pos + n, false, &nn);
+		g = field_at(rs, sc, nx, nn);
+		block = (f == 'f' && (g == 's' || g == 'd')) || (f == 's' && g == 'f');
+	}
+	if (!block && (f || !line_matches(rs, RC_REPLY_HEADER, sc, s, n)))
+		return LINE_OWN;
+	if (!block && fwd_subject) {
+		nx = next_line(t, len, pos + n, true, &nn);
+		g = field_at(rs, sc, nx, nn);
+		block = g == 'f' || g == 's';	/* not 'd': "Date:" leads no client's block */
+	}
+	return fwd_subject && block ? LINE_FWD_HEADER : LINE_QUOTED;
+}
+
 int
 doc_build(struct doc *d, const struct msgtext *mt, const struct rules *rs, struct rscan *sc)
 {
 	size_t cap = 0;
-
 	bool fwd_subject;
 
 	sb_init(&d->text);
@@ -134,47 +170,36 @@ doc_build(struct doc *d, const struct msgtext *mt, const struct rules *rs, struc
 		const char *t = mt->parts[p].text;
 		size_t len = mt->parts[p].len, pos = 0;
 		enum line_kind state = mt->parts[p].forwarded ? LINE_FORWARDED : LINE_OWN;
-		bool in_fwd_header = false;
+		bool in_fwd_header = false, fwd_fields = false;
 
 		while (pos < len) {
 			const char *nl = memchr(t + pos, '\n', len - pos);
 			size_t n = nl ? (size_t)(nl - (t + pos)) : len - pos;
-			const char *s = t + pos, *nx;
-			size_t nn;
+			const char *s = t + pos;
 			enum line_kind k;
 
 			if (in_fwd_header) {
+				/* blank lines before the first field do not end it */
 				if (blank(s, n))
-					in_fwd_header = false;
-				else if (!line_matches(rs, RC_FORWARD_FIELD, sc, s, n))
+					in_fwd_header = !fwd_fields;
+				else if (line_matches(rs, RC_FORWARD_FIELD, sc, s, n))
+					fwd_fields = true;
+				else
 					in_fwd_header = false;
 			}
 			if (state == LINE_OWN || state == LINE_FORWARDED) {
 				if (line_matches(rs, RC_FORWARD_HEADER, sc, s, n)) {
 					state = LINE_FORWARDED;
 					in_fwd_header = true;
+					fwd_fields = false;
 					k = LINE_FWD_HEADER;
 					goto emit;
 				}
-				/*
-				 * "-----Original Message-----" + "From:", or a bare
-				 * "From:" + "Sent:" block: quoted, or forwarded when the
-				 * Subject is a forward.
-				 */
-				if (line_matches(rs, RC_REPLY_HEADER, sc, s, n) ||
-				    (!in_fwd_header && field_is(rs, sc, s, n, "from") &&
-				    (nx = next_line(t, len, pos + n, false, &nn)) != NULL &&
-				    field_is(rs, sc, nx, nn, "sent"))) {
-					if (fwd_subject && (field_is(rs, sc, s, n, "from") ||
-					    ((nx = next_line(t, len, pos + n, true, &nn)) != NULL &&
-					    field_is(rs, sc, nx, nn, "from")))) {
-						state = LINE_FORWARDED;
-						in_fwd_header = true;
-						k = LINE_FWD_HEADER;
-						goto emit;
-					}
-					state = LINE_QUOTED;
-					k = LINE_QUOTED;
+				if (!in_fwd_header &&
+				    (k = earlier_mail(rs, sc, t, len, pos, n, fwd_subject)) != LINE_OWN) {
+					state = k == LINE_FWD_HEADER ? LINE_FORWARDED : LINE_QUOTED;
+					in_fwd_header = k == LINE_FWD_HEADER;
+					fwd_fields = k == LINE_FWD_HEADER && field_at(rs, sc, s, n) != 0;
 					goto emit;
 				}
 				if (sig_delim(s, n)) {

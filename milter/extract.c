@@ -57,7 +57,10 @@ skip_blanks(const char *s, size_t len, size_t i)
 	return i;
 }
 
-/* Skip what stands between a label and its value: blanks, ':', '.', '=', dashes, fillers. */
+/*
+ * Skip what stands between a label and its value: blanks, ':', '.', '=',
+ * dashes, opening brackets and quotes, fillers.
+ */
 static size_t
 skip_label_tail(struct ctx *x, const char *s, size_t len, size_t i)
 {
@@ -68,11 +71,12 @@ skip_label_tail(struct ctx *x, const char *s, size_t len, size_t i)
 			unsigned char c = (unsigned char)s[i];
 
 			if (c == ' ' || c == '\t' || c == ':' || c == '.' || c == '=' || c == '-' ||
-			    c == '(')
+			    c == '(' || c == '[' || c == '<' || c == '"' || c == '\'')
 				i++;
 			else if (c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
-			    ((unsigned char)s[i + 2] == 0x93 || (unsigned char)s[i + 2] == 0x94))
-				i += 3;	/* en or em dash */
+			    ((unsigned char)s[i + 2] == 0x93 || (unsigned char)s[i + 2] == 0x94 ||
+			    (unsigned char)s[i + 2] == 0x9C || (unsigned char)s[i + 2] == 0x9E))
+				i += 3;	/* en or em dash, opening quote “ „ */
 			else if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0xA0)
 				i += 2;	/* no-break space */
 			else

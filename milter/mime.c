@@ -190,13 +190,53 @@ is_blank(const char *s)
 	return true;
 }
 
-/* Text collected for one message level (the outer one or a forward). */
-struct level {
-	strlist plain;
-	strlist html;
+/*
+ * Text collected for one message level (the outer one or a forward), in
+ * order of appearance: plain and HTML leaves of this level, and the finished
+ * text of forwards attached inside it, which keep their place.
+ */
+enum item_type { IT_PLAIN, IT_HTML, IT_DONE };
+
+struct item {
+	enum item_type type;
+	char *text;
+	bool forwarded;		/* IT_DONE: flags of the finished part */
+	bool from_html;
 };
 
-static void walk_message(struct walk *w, GMimeMessage *msg, bool forwarded, int depth);
+struct level {
+	struct item *v;
+	size_t n, cap;
+};
+
+static int
+level_push(struct level *lv, enum item_type type, char *text, bool forwarded, bool from_html)
+{
+	if (lv->n == lv->cap) {
+		size_t cap = lv->cap ? lv->cap * 2 : 8;
+		struct item *nv = realloc(lv->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		lv->v = nv;
+		lv->cap = cap;
+	}
+	lv->v[lv->n++] = (struct item){ type, text, forwarded, from_html };
+	return 0;
+}
+
+static void
+level_free(struct level *lv)
+{
+	for (size_t i = 0; i < lv->n; i++)
+		free(lv->v[i].text);
+	free(lv->v);
+	lv->v = NULL;
+	lv->n = lv->cap = 0;
+}
+
+static void walk_message(struct walk *w, GMimeMessage *msg, bool forwarded, int depth,
+    struct level *parent);
 
 static void
 walk_object(struct walk *w, struct level *lv, GMimeObject *obj, bool forwarded, int depth)
@@ -215,7 +255,7 @@ walk_object(struct walk *w, struct level *lv, GMimeObject *obj, bool forwarded, 
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
 		if (inner != NULL)
-			walk_message(w, inner, true, depth + 1);
+			walk_message(w, inner, true, depth + 1, lv);
 		return;
 	}
 	if (!GMIME_IS_PART(obj) || ++w->leaves > MIME_MAX_LEAVES)
@@ -234,50 +274,63 @@ walk_object(struct walk *w, struct level *lv, GMimeObject *obj, bool forwarded, 
 
 	char *text = part_text(GMIME_PART(obj));
 
-	if (text == NULL || sl_add(plain ? &lv->plain : &lv->html, text) < 0)
+	if (text == NULL || level_push(lv, plain ? IT_PLAIN : IT_HTML, text, forwarded, !plain) < 0) {
+		free(text);
 		w->oom = 1;
-	free(text);
-	(void)forwarded;
+	}
 }
 
+/*
+ * Finish a level: its plain text when it has any that is not blank, else its
+ * HTML as text; forwards inside it stay where they were.  The result goes to
+ * the parent level, or (outermost) to the message's parts.
+ */
 static void
-flush_level(struct walk *w, struct level *lv, bool forwarded)
+flush_level(struct walk *w, struct level *lv, struct level *parent)
 {
 	bool have_plain = false;
 
-	for (size_t i = 0; i < lv->plain.n; i++)
-		if (!is_blank(lv->plain.v[i]))
+	for (size_t i = 0; i < lv->n; i++)
+		if (lv->v[i].type == IT_PLAIN && !is_blank(lv->v[i].text))
 			have_plain = true;
-	if (have_plain) {
-		for (size_t i = 0; i < lv->plain.n && !w->oom; i++) {
-			char *t = strdup(lv->plain.v[i]);
+	for (size_t i = 0; i < lv->n && !w->oom; i++) {
+		struct item *it = &lv->v[i];
+		char *t = it->text;
+		bool from_html = it->from_html;
 
-			if (t == NULL || add_part(w, t, forwarded, false) < 0)
+		if (it->type == IT_DONE || (it->type == IT_PLAIN && have_plain)) {
+			/* as it is */
+		} else if (it->type == IT_HTML && !have_plain) {
+			t = html_to_text(it->text, strlen(it->text));
+			if (t == NULL) {
 				w->oom = 1;
+				break;
+			}
+			free(it->text);
+			from_html = true;
+		} else {
+			continue;	/* stays in it->text, freed below */
 		}
-	} else {
-		for (size_t i = 0; i < lv->html.n && !w->oom; i++) {
-			char *t = html_to_text(lv->html.v[i], strlen(lv->html.v[i]));
-
-			if (t == NULL || add_part(w, t, forwarded, true) < 0)
-				w->oom = 1;
+		it->text = NULL;
+		if (parent != NULL ? level_push(parent, IT_DONE, t, it->forwarded, from_html) < 0 :
+		    add_part(w, t, it->forwarded, from_html) < 0) {
+			if (parent != NULL)
+				free(t);
+			w->oom = 1;
 		}
 	}
-	sl_free(&lv->plain);
-	sl_free(&lv->html);
+	level_free(lv);
 }
 
 static void
-walk_message(struct walk *w, GMimeMessage *msg, bool forwarded, int depth)
+walk_message(struct walk *w, GMimeMessage *msg, bool forwarded, int depth, struct level *parent)
 {
-	struct level lv;
+	struct level lv = { NULL, 0, 0 };
 
 	if (depth > MIME_MAX_DEPTH)
 		return;
-	sl_init(&lv.plain);
-	sl_init(&lv.html);
 	walk_object(w, &lv, g_mime_message_get_mime_part(msg), forwarded, depth);
-	flush_level(w, &lv, forwarded);
+	flush_level(w, &lv, parent);
 }
 
 static const char *
@@ -385,7 +438,7 @@ mime_parse(const char *buf, size_t len, size_t max_scan, struct msgtext *mt)
 	} else {
 		if (read_headers(mt, msg) < 0 || empty_headers(mt) < 0)
 			goto oom;
-		walk_message(&w, msg, false, 0);
+		walk_message(&w, msg, false, 0, NULL);
 		g_object_unref(msg);
 		msg = NULL;
 		if (w.oom)

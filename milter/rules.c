@@ -123,7 +123,7 @@ add_rule(struct rules *rs, struct csrc *src, int rc, const char *name,
 		return -1;
 	}
 	if ((c->n && sb_putc(&src->pat, '|') < 0) ||
-	    sb_printf(&src->pat, "(?:(*MARK:%zu)%s)", c->n, pat) < 0)
+	    sb_printf(&src->pat, "(?:(?:%s)(*MARK:%zu))", pat, c->n) < 0)
 		return -1;
 	c->n++;
 	rs->total++;

@@ -1,0 +1,410 @@
+/*
+ * test_rules.c - unit tests of loading and matching rules/NAME.rules.
+ */
+#include "unit.h"
+#include "rules.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct rules *shipped;
+
+static int
+setup(void **state)
+{
+	char err[512] = "";
+
+	(void)state;
+	shipped = rules_load(RULES_DIR, err, sizeof(err));
+	if (shipped == NULL) {
+		fprintf(stderr, "rules_load(%s): %s\n", RULES_DIR, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rules_unref(shipped);
+	return 0;
+}
+
+/* A scratch rules directory under /tmp, removed by rmdir_all. */
+static char *
+mkdir_tmp(void)
+{
+	char *dir = strdup("/tmp/test_rules.XXXXXX");
+
+	assert_non_null(dir);
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static void
+put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Copy one shipped rules file into dir. */
+static void
+copy_shipped(const char *dir, const char *name)
+{
+	char path[512], *buf;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", RULES_DIR, name);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	put_file(dir, name, buf);
+	free(buf);
+}
+
+/* Every shipped file into dir, so one more file can be added to a full set. */
+static void
+copy_all_shipped(const char *dir)
+{
+	DIR *d = opendir(RULES_DIR);
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (n > 6 && strcmp(e->d_name + n - 6, ".rules") == 0)
+			copy_shipped(dir, e->d_name);
+	}
+	closedir(d);
+}
+
+static void
+rmdir_all(char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+	free(dir);
+}
+
+/* Load dir; must fail with an error that starts with "<dir>/<want>" (or "<dir><want>"). */
+static void
+load_fails(const char *dir, const char *want)
+{
+	char err[1024] = "", expect[1024];
+	struct rules *rs = rules_load(dir, err, sizeof(err));
+
+	assert_null(rs);
+	snprintf(expect, sizeof(expect), "%s%s", dir, want);
+	if (strncmp(err, expect, strlen(expect)) != 0)
+		fail_msg("error \"%s\", expected it to start with \"%s\"", err, expect);
+}
+
+/* Find class rc in s from 0; returns the matched text in out ("" when none). */
+static int
+find(enum rule_class rc, const char *s, size_t off, char *out, size_t outsz, struct rmatch *mm)
+{
+	struct rscan sc;
+	struct rmatch m;
+	int r;
+
+	assert_int_equal(rscan_init(&sc), 0);
+	r = rules_find(shipped, rc, &sc, s, strlen(s), off, &m);
+	assert_false(sc.limit_hit);
+	rscan_free(&sc);
+	out[0] = '\0';
+	if (r == 1) {
+		snprintf(out, outsz, "%.*s", (int)(m.end - m.start), s + m.start);
+		if (mm)
+			*mm = m;
+	}
+	return r;
+}
+
+static void
+test_shipped_load(void **state)
+{
+	(void)state;
+	assert_true(rules_count(shipped) > 50);
+	for (int rc = 0; rc < RC__COUNT; rc++)
+		assert_true(rules_has(shipped, (enum rule_class)rc));
+	assert_string_equal(rules_class_name(RC_MODEL), "model");
+	assert_string_equal(rules_class_name(RC_TICKET_LABEL), "ticket.label");
+	assert_string_equal(rules_class_name(RC_SERIAL_NONE), "value.none");
+	assert_string_equal(rules_class_name(RC__COUNT), "?");
+}
+
+static void
+test_match_reports_rule(void **state)
+{
+	char got[128];
+	struct rmatch m;
+
+	(void)state;
+	assert_int_equal(find(RC_MODEL, "Mijn SUN2000-5KTL-L1 valt uit", 0, got, sizeof(got), &m), 1);
+	assert_string_equal(got, "SUN2000-5KTL-L1");
+	assert_int_equal(m.start, 5);
+	assert_string_equal(m.name, "huawei");
+	assert_non_null(strstr(m.file, "models.rules"));
+	assert_true(m.line > 0);
+	assert_int_equal(find(RC_MODEL, "Symo 10.0-3-M", 0, got, sizeof(got), &m), 1);
+	assert_string_equal(m.name, "fronius");
+	assert_int_equal(find(RC_LANG, "Bonjour", 0, got, sizeof(got), &m), 1);
+	assert_string_equal(m.name, "fr");
+}
+
+static void
+test_caseless_and_utf(void **state)
+{
+	char got[128];
+
+	(void)state;
+	assert_int_equal(find(RC_MODEL, "de sun2000-5ktl-l1", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "sun2000-5ktl-l1");
+	/* UTF-8 in patterns and subjects; \b and \w know letters beyond ASCII */
+	assert_int_equal(find(RC_SERIAL_LABEL, "NUMÉRO DE SÉRIE : 28123456", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "NUMÉRO DE SÉRIE");
+	assert_int_equal(find(RC_KIND_SERVICE, "Beschwerde über den Service", 0, got, sizeof(got), NULL), 1);
+	/* invalid UTF-8 in the subject is tolerated */
+	assert_int_equal(find(RC_MODEL, "\xff\xfe SE5000H \xc3", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "SE5000H");
+}
+
+static void
+test_anchored_classes(void **state)
+{
+	char got[128];
+
+	(void)state;
+	/* anchored: only at off */
+	assert_int_equal(find(RC_TICKET_VALUE, "nr 4821307", 0, got, sizeof(got), NULL), 0);
+	assert_int_equal(find(RC_TICKET_VALUE, "nr 4821307", 3, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "4821307");
+	/* \K drops a leading '#' */
+	assert_int_equal(find(RC_TICKET_VALUE, "#4821307", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "4821307");
+	/* searched: anywhere from off */
+	assert_int_equal(find(RC_TICKET_BARE, "zie TCK-204518 graag", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "TCK-204518");
+	assert_int_equal(find(RC_TICKET_BARE, "zie TCK-204518 graag", 6, got, sizeof(got), NULL), 0);
+	/* multiline: ^ and $ are line starts and ends */
+	assert_int_equal(find(RC_CLOSING, "Met vriendelijke groet,\nJan", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "Met vriendelijke groet,");
+	/* an offset past the end finds nothing */
+	assert_int_equal(find(RC_MODEL, "SE5000H", 99, got, sizeof(got), NULL), 0);
+}
+
+static void
+test_value_classes(void **state)
+{
+	char got[128];
+
+	(void)state;
+	assert_int_equal(find(RC_NEVER, "06-12345678", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_NEVER, "+31 20 123 4567", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_NEVER, "NL91ABNA0417164300", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_NEVER, "NL123456789B01", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_NEVER, "HV2150123456", 0, got, sizeof(got), NULL), 0);
+	assert_int_equal(find(RC_SERIAL_NONE, "onbekend", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_SERIAL_NONE, "unknown", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_SERIAL_NONE, "onbekende", 0, got, sizeof(got), NULL), 0);
+	assert_int_equal(find(RC_SERIAL_REJECT, "12-10-2026", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_SERIAL_REJECT, "2026-11-02", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_SERIAL_REJECT, "1012 AB", 0, got, sizeof(got), NULL), 1);
+	assert_int_equal(find(RC_LIST_SEP, " en 123", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, " en ");
+	assert_int_equal(find(RC_LIST_SEP, ", und 123", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, ", und ");
+	assert_int_equal(find(RC_REPLY_PREFIX, "AW: WG: x", 0, got, sizeof(got), NULL), 1);
+	assert_string_equal(got, "AW: ");
+}
+
+static void
+test_bad_regex_names_file_and_line(void **state)
+{
+	char *dir = mkdir_tmp();
+
+	(void)state;
+	copy_all_shipped(dir);
+	put_file(dir, "zz-site.rules", "# a site's own rules\n\nmodel:acme   \\bACME-\\d+(\n");
+	load_fails(dir, "/zz-site.rules:3: missing closing parenthesis");
+	rmdir_all(dir);
+}
+
+static void
+test_unknown_class(void **state)
+{
+	char *dir = mkdir_tmp();
+
+	(void)state;
+	copy_all_shipped(dir);
+	put_file(dir, "zz-site.rules", "model:acme \\bACME-\\d+\nserial.lable  \\bSerie\\b\n");
+	load_fails(dir, "/zz-site.rules:2: unknown rule class \"serial.lable\"");
+	rmdir_all(dir);
+}
+
+static void
+test_missing_required_class(void **state)
+{
+	char *dir = mkdir_tmp();
+
+	(void)state;
+	/* the catalog alone: no ticket.label, the first required class */
+	copy_shipped(dir, "models.rules");
+	load_fails(dir, ": no \"ticket.label\" rules");
+	/* tickets too, but no serial.label */
+	copy_shipped(dir, "tickets.rules");
+	load_fails(dir, ": no \"serial.label\" rules");
+	rmdir_all(dir);
+}
+
+static void
+test_other_load_errors(void **state)
+{
+	char *dir = mkdir_tmp();
+	char line[5000];
+
+	(void)state;
+	load_fails(dir, ": no *.rules files");
+	copy_all_shipped(dir);
+	put_file(dir, "zz.rules", "language  \\bhola\\b\n");
+	load_fails(dir, "/zz.rules:1: language rules need a name");
+	put_file(dir, "zz.rules", "\n  model:acme\n");
+	load_fails(dir, "/zz.rules:2: model: missing pattern");
+	memset(line, 'a', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	memcpy(line, "model ", 6);
+	put_file(dir, "zz.rules", line);
+	load_fails(dir, "/zz.rules:1: line longer than");
+	/* two rules that compile alone but not as one alternation */
+	put_file(dir, "zz.rules", "model:a (?<n>ACME\\d+)\nmodel:b (?<n>EMCA\\d+)\n");
+	load_fails(dir, ": model rules do not combine");
+	/* files that do not end in .rules are ignored */
+	put_file(dir, "zz.rules", "# nothing\n");
+	put_file(dir, "README.md", "bogus.class  x\n");
+	{
+		char err[512] = "";
+		struct rules *rs = rules_load(dir, err, sizeof(err));
+
+		assert_non_null(rs);
+		assert_int_equal(rules_count(rs), rules_count(shipped));
+		rules_unref(rs);
+	}
+	rmdir_all(dir);
+	{
+		char err[512] = "";
+
+		assert_null(rules_load("/nonexistent/rules", err, sizeof(err)));
+		assert_string_equal(err, "/nonexistent/rules: No such file or directory");
+	}
+}
+
+static void
+test_site_catalog_replaces_models(void **state)
+{
+	char *dir = mkdir_tmp();
+	char err[512] = "", *s = "Defect: ACME-7000 en SE5000H";
+	struct rules *rs;
+	struct rscan sc;
+	struct rmatch m;
+
+	(void)state;
+	copy_all_shipped(dir);
+	put_file(dir, "models.rules", "# site catalog\nmodel:acme  \\bACME-\\d{4}\\b\n");
+	rs = rules_load(dir, err, sizeof(err));
+	assert_non_null(rs);
+	assert_int_equal(rscan_init(&sc), 0);
+	assert_int_equal(rules_find(rs, RC_MODEL, &sc, s, strlen(s), 0, &m), 1);
+	assert_int_equal(m.start, 8);
+	assert_string_equal(m.name, "acme");
+	/* the shipped catalog is gone */
+	assert_int_equal(rules_find(rs, RC_MODEL, &sc, s, strlen(s), m.end, &m), 0);
+	rscan_free(&sc);
+	rules_unref(rs);
+	rmdir_all(dir);
+}
+
+static void
+test_match_limit(void **state)
+{
+	char *dir = mkdir_tmp();
+	char err[512] = "", s[64];
+	struct rules *rs;
+	struct rscan sc;
+	struct rmatch m;
+
+	(void)state;
+	copy_all_shipped(dir);
+	/* catastrophic backtracking: the limit stops it and says so */
+	put_file(dir, "zz.rules", "escalate   ^(?:a|aa)+$\n");
+	rs = rules_load(dir, err, sizeof(err));
+	assert_non_null(rs);
+	memset(s, 'a', 60);
+	s[60] = 'b';
+	s[61] = '\0';
+	assert_int_equal(rscan_init(&sc), 0);
+	assert_false(sc.limit_hit);
+	assert_int_equal(rules_find(rs, RC_ESCALATE, &sc, s, strlen(s), 0, &m), 0);
+	assert_true(sc.limit_hit);
+	rscan_free(&sc);
+	rules_unref(rs);
+	rmdir_all(dir);
+}
+
+static void
+test_refcount(void **state)
+{
+	(void)state;
+	rules_ref(shipped);
+	rules_unref(shipped);
+	assert_true(rules_count(shipped) > 0);
+	rules_unref(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_load),
+		cmocka_unit_test(test_match_reports_rule),
+		cmocka_unit_test(test_caseless_and_utf),
+		cmocka_unit_test(test_anchored_classes),
+		cmocka_unit_test(test_value_classes),
+		cmocka_unit_test(test_bad_regex_names_file_and_line),
+		cmocka_unit_test(test_unknown_class),
+		cmocka_unit_test(test_missing_required_class),
+		cmocka_unit_test(test_other_load_errors),
+		cmocka_unit_test(test_site_catalog_replaces_models),
+		cmocka_unit_test(test_match_limit),
+		cmocka_unit_test(test_refcount),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
