@@ -40,6 +40,15 @@ struct ctx {
 };
 
 #define SRC_STRIDE ((size_t)1 << 40)
+#define LANG_SAMPLE	60	/* language words counted at most */
+
+/*
+ * Every model of the catalog holds a digit, starts at most MODEL_BEFORE bytes
+ * before its first digit and ends at most MODEL_AFTER bytes after its last
+ * (rules/models.rules says so): only text around digits is searched.
+ */
+#define MODEL_BEFORE	40
+#define MODEL_AFTER	24
 
 static bool
 at(struct ctx *x, enum rule_class rc, const char *s, size_t len, size_t i, struct rmatch *m)
@@ -350,20 +359,55 @@ model_copy(char *out, const char *s, size_t n)
 	out[o] = '\0';
 }
 
+static bool
+is_blank_byte(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* The next window of s at or after from that holds digits; false when none. */
+static bool
+digit_window(const char *s, size_t len, size_t from, size_t *ws, size_t *we)
+{
+	size_t i = from, last;
+
+	while (i < len && !isdigit((unsigned char)s[i]))
+		i++;
+	if (i >= len)
+		return false;
+	*ws = i > MODEL_BEFORE ? i - MODEL_BEFORE : 0;
+	while (*ws > 0 && !is_blank_byte(s[*ws - 1]))
+		(*ws)--;
+	/* digits closer than a window's width belong to the same window */
+	last = i;
+	for (size_t j = i + 1; j < len && j <= last + MODEL_BEFORE + MODEL_AFTER; j++)
+		if (isdigit((unsigned char)s[j]))
+			last = j;
+	*we = last + 1 + MODEL_AFTER < len ? last + 1 + MODEL_AFTER : len;
+	while (*we < len && !is_blank_byte(s[*we]))
+		(*we)++;
+	return true;
+}
+
 static void
 models(struct ctx *x, const char *s, size_t len, size_t src, struct candlist *out)
 {
-	size_t off = 0;
+	size_t ws, we, off = 0;
 	struct rmatch m;
 
-	while (off < len && rules_find(x->rs, RC_MODEL, x->sc, s, len, off, &m) == 1) {
-		char v[VALUE_MAX];
+	while (off < len && digit_window(s, len, off, &ws, &we)) {
+		if (ws < off)
+			ws = off;
+		while (ws < we && rules_find(x->rs, RC_MODEL, x->sc, s, we, ws, &m) == 1) {
+			char v[VALUE_MAX];
 
-		off = m.end > m.start ? m.end : m.start + 1;
-		if (m.end == m.start || span_overlaps(x, src, m.start, m.end))
-			continue;
-		model_copy(v, s + m.start, m.end - m.start);
-		cand_add(out, src * SRC_STRIDE + m.start, v);
+			ws = m.end > m.start ? m.end : m.start + 1;
+			if (m.end == m.start || span_overlaps(x, src, m.start, m.end))
+				continue;
+			model_copy(v, s + m.start, m.end - m.start);
+			cand_add(out, src * SRC_STRIDE + m.start, v);
+		}
+		off = we > ws ? we : ws;
 	}
 }
 
@@ -436,11 +480,14 @@ language(struct ctx *x, struct complaint *c, const char *const src[2], const siz
 	} counts[8];
 	size_t nc = 0, best = 0;
 
+	unsigned total = 0;
+
+	/* a sample of LANG_SAMPLE words decides; long mails need not be read to the end */
 	for (int k = 0; k < 2; k++) {
 		size_t off = 0;
 		struct rmatch m;
 
-		while (off < lens[k] &&
+		while (off < lens[k] && total++ < LANG_SAMPLE &&
 		    rules_find(x->rs, RC_LANG, x->sc, src[k], lens[k], off, &m) == 1) {
 			size_t i;
 
@@ -499,8 +546,6 @@ extract_fields(struct complaint *c, const char *subject, const struct doc *d,
 	c->explicit_kind = explicit_kind(x, src, lens);
 	c->solution_idea = solution_idea(x, src[1], lens[1]);
 	language(x, c, src, lens);
-	c->escalation = rules_find(rs, RC_ESCALATE, sc, src[0], lens[0], 0, &m) == 1 ||
-	    rules_find(rs, RC_ESCALATE, sc, src[1], lens[1], 0, &m) == 1;
 	free(c->case_ref);
 	c->case_ref = NULL;
 	if (caseid_find(idf, src[0], lens[0], ref, sizeof(ref), NULL) == 1 ||
@@ -508,6 +553,10 @@ extract_fields(struct complaint *c, const char *subject, const struct doc *d,
 		if ((c->case_ref = strdup(ref)) == NULL)
 			goto out;
 	}
+	/* escalation means something only for a case that exists: follow-ups */
+	c->escalation = c->case_ref != NULL &&
+	    (rules_find(rs, RC_ESCALATE, sc, src[0], lens[0], 0, &m) == 1 ||
+	    rules_find(rs, RC_ESCALATE, sc, src[1], lens[1], 0, &m) == 1);
 	rc = 0;
 out:
 	free(x);
