@@ -605,13 +605,17 @@ static void
 test_escalation(void **state)
 {
 	(void)state;
+	/* escalation is looked for in follow-ups only: text naming a case */
+	run("Re: [CASE-2026-000123] klacht", "Ik ben hier helemaal niet tevreden over.");
+	assert_true(c.escalation);
+	run("Escalation CASE-2026-000123", "");
+	assert_true(c.escalation);
+	run("", "CASE-2026-000123: Ich bin unzufrieden mit Ihrem Service.");
+	assert_true(c.escalation);
+	run("Re: [CASE-2026-000123]", "De omvormer is kapot.");
+	assert_false(c.escalation);
+	/* a new complaint has no case to escalate */
 	run("", "Ik ben hier helemaal niet tevreden over.");
-	assert_true(c.escalation);
-	run("Escalation", "");
-	assert_true(c.escalation);
-	run("", "Ich bin unzufrieden mit Ihrem Service.");
-	assert_true(c.escalation);
-	run("", "De omvormer is kapot.");
 	assert_false(c.escalation);
 }
 
