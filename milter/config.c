@@ -71,9 +71,15 @@ static const struct key keys[] = {
 	{ "ReplyLanguageFallback", KT_STRING, O(reply_language_fallback), "en",
 	  "reply language when the complaint's is unknown (nl, en, de, fr)" },
 	{ "HolidayCountry", KT_STRING, O(holiday_country), "NL",
-	  "public holidays skipped in working-day deadlines (NL, BE, DE, FR, none)" },
+	  "public holidays skipped in working-day deadlines (NL, BE, DE, FR, GB, none)" },
+	{ "HolidaysDir", KT_STRING, O(holidays_dir), "/etc/complaint-milter/holidays",
+	  "holiday rules COUNTRY.holidays and closing.days (format: conf/holidays/README.md)" },
 	{ "ReplyRateLimit", KT_UINT, O(reply_rate_limit), "5",
-	  "at most this many replies per customer address per 24 hours" },
+	  "at most this many replies per customer address per ReplyRatePeriod (0: none)" },
+	{ "ReplyRatePeriod", KT_UINT, O(reply_rate_period), "86400",
+	  "seconds over which ReplyRateLimit counts replies" },
+	{ "ReplyRetryBase", KT_UINT, O(reply_retry_base), "60",
+	  "seconds before the first retry of a failed submission; doubles, at most 1 hour" },
 	{ "TemplatesDir", KT_STRING, O(templates_dir), "/etc/complaint-milter/templates",
 	  "reply templates, one directory per language" },
 	{ "Staff", KT_LIST, O(staff), NULL,
@@ -230,8 +236,14 @@ config_validate(const struct config *cf, const char **key)
 	*key = "HolidayCountry";
 	s = cf->holiday_country;
 	if (!str_ieq(s, "NL") && !str_ieq(s, "BE") && !str_ieq(s, "DE") &&
-	    !str_ieq(s, "FR") && !str_ieq(s, "none"))
-		return "must be NL, BE, DE, FR or none";
+	    !str_ieq(s, "FR") && !str_ieq(s, "GB") && !str_ieq(s, "none"))
+		return "must be NL, BE, DE, FR, GB or none";
+	*key = "ReplyRatePeriod";
+	if (cf->reply_rate_period == 0)
+		return "must be at least 1 second";
+	*key = "ReplyRetryBase";
+	if (cf->reply_retry_base == 0 || cf->reply_retry_base > 3600)
+		return "must be 1 to 3600 seconds";
 	*key = "ReplyTransport";
 	s = cf->reply_transport;
 	if (strncmp(s, "smtp:", 5) && strncmp(s, "sendmail:/", 10))

@@ -41,7 +41,10 @@ struct config {
 	char *reply_transport;		/* ReplyTransport */
 	char *reply_language_fallback;	/* ReplyLanguageFallback */
 	char *holiday_country;		/* HolidayCountry */
-	unsigned reply_rate_limit;	/* ReplyRateLimit (per recipient per day) */
+	char *holidays_dir;		/* HolidaysDir */
+	unsigned reply_rate_limit;	/* ReplyRateLimit (per recipient per period) */
+	unsigned reply_rate_period;	/* ReplyRatePeriod (seconds) */
+	unsigned reply_retry_base;	/* ReplyRetryBase (seconds) */
 	char *templates_dir;		/* TemplatesDir */
 
 	/* staff */

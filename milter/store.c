@@ -12,6 +12,8 @@
  * the case the first created.
  */
 #include "store.h"
+#include "calendar.h"
+#include "lifecycle.h"
 #include "verdict.h"
 
 #include <errno.h>
@@ -38,6 +40,13 @@ enum stmt_id {
 	S_MSG_SEEN,
 	S_UPDATE_CASE,
 	S_JSON_EACH,
+	S_LIFE_LOAD,
+	S_LIFE_STATUS,
+	S_LIFE_ACKED,
+	S_LIFE_UPDATE_BY,
+	S_LIFE_RESOLVE_BY,
+	S_INSERT_STAFF_MSG,
+	S_EVENT_SEEN,
 	S_COUNT
 };
 
@@ -72,6 +81,19 @@ static const char *const SQL[S_COUNT] = {
 	    " models = ?5, serials = ?6, description = ?7, solution_idea = ?8,"
 	    " missing = ?9, updated_at = ?10 WHERE case_id = ?1",
 	[S_JSON_EACH] = "SELECT value FROM json_each(?1) WHERE type = 'text'",
+	[S_LIFE_LOAD] = "SELECT status, received_at, acknowledged_at, ack_by, update_by,"
+	    " resolve_by FROM cases WHERE case_id = ?1",
+	[S_LIFE_STATUS] = "UPDATE cases SET status = ?2, updated_at = ?3 WHERE case_id = ?1",
+	[S_LIFE_ACKED] = "UPDATE cases SET acknowledged_at = ?2"
+	    " WHERE case_id = ?1 AND acknowledged_at IS NULL",
+	[S_LIFE_UPDATE_BY] = "UPDATE cases SET update_by = ?2 WHERE case_id = ?1",
+	[S_LIFE_RESOLVE_BY] = "UPDATE cases SET resolve_by = ?2, updated_at = ?3"
+	    " WHERE case_id = ?1",
+	[S_INSERT_STAFF_MSG] = "INSERT INTO messages (case_id, direction, received_at,"
+	    " message_id, dedup_key, envelope_from, subject, queue_id, kind_of_message)"
+	    " VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, ?7, 'staff')",
+	[S_EVENT_SEEN] = "SELECT 1 FROM events WHERE case_id = ?1 AND type = ?2"
+	    " AND message_id = ?3",
 };
 
 struct store {
@@ -103,6 +125,12 @@ const char *
 store_errmsg(const struct store *st)
 {
 	return st->errmsg;
+}
+
+struct sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
 }
 
 static sqlite3_stmt *
@@ -760,6 +788,354 @@ do_event(struct store *st, const char *case_id, const char *type, const char *de
 	return insert_event(st, case_id, at, type, detail, message_id, envelope_from, queue_id);
 }
 
+/* ---- the lifecycle of a case: status, deadlines, escalation, staff replies ---- */
+
+/* Columns of S_LIFE_LOAD. */
+enum { LC_STATUS, LC_RECEIVED, LC_ACKED, LC_ACK_BY, LC_UPDATE_BY, LC_RESOLVE_BY, LC_N };
+
+/* What the lifecycle ops read of a case. */
+struct life {
+	char v[LC_N][40];
+	bool set[LC_N];		/* the column is not NULL */
+	int status;		/* enum case_status, -1 unknown */
+};
+
+/* Load the case: 1, 0 (no such case) or -1. */
+static int
+load_life(struct store *st, const char *case_id, struct life *lf)
+{
+	sqlite3_stmt *s = stmt(st, S_LIFE_LOAD);
+	int rc;
+
+	memset(lf, 0, sizeof(*lf));
+	if (case_id == NULL || *case_id == '\0')
+		return set_err(st, "no case ID");
+	if (s == NULL)
+		return -1;
+	if (bt(s, 1, case_id) != SQLITE_OK)
+		return run(st, s, SQLITE_ERROR, "load case");
+	if ((rc = step(st, s, "load case")) < 0)
+		return -1;
+	if (rc == SQLITE_ROW)
+		for (int i = 0; i < LC_N; i++) {
+			lf->set[i] = sqlite3_column_type(s, i) != SQLITE_NULL;
+			snprintf(lf->v[i], sizeof(lf->v[i]), "%s", col_str(s, i));
+		}
+	done(s);
+	lf->status = case_status_parse(lf->v[LC_STATUS]);
+	return rc == SQLITE_ROW;
+}
+
+static const char *
+life_col(const struct life *lf, int i)
+{
+	return lf->set[i] ? lf->v[i] : NULL;
+}
+
+static void
+life_dates(const struct life *lf, struct case_dates *d)
+{
+	d->status = lf->v[LC_STATUS];
+	d->received_at = life_col(lf, LC_RECEIVED);
+	d->acknowledged_at = life_col(lf, LC_ACKED);
+	d->ack_by = life_col(lf, LC_ACK_BY);
+	d->update_by = life_col(lf, LC_UPDATE_BY);
+	d->resolve_by = life_col(lf, LC_RESOLVE_BY);
+}
+
+static const char *
+status_str(int s)
+{
+	const char *name = case_status_name((enum case_status)s);
+
+	return name ? name : "";
+}
+
+static void
+life_status(struct life_result *out, int from, int to)
+{
+	snprintf(out->from, sizeof(out->from), "%s", status_str(from));
+	snprintf(out->to, sizeof(out->to), "%s", status_str(to));
+	out->changed = from != to;
+}
+
+/* Bind case_id as ?1, then a and b (either may be NULL) as ?2, ?3; run. */
+static int
+run_case_stmt(struct store *st, enum stmt_id id, const char *case_id, const char *a,
+    const char *b, const char *what)
+{
+	sqlite3_stmt *s = stmt(st, id);
+
+	if (s == NULL)
+		return -1;
+	return run(st, s, bt(s, 1, case_id) | bt(s, 2, a) | (b ? bt(s, 3, b) : SQLITE_OK), what);
+}
+
+/* update_by = (local date of now) + 14 working days; acknowledged_at = at when not set. */
+static int
+move_update_by(struct store *st, const char *case_id, const struct calendar *cal,
+    time_t now, const char *ack_at, struct life_result *out)
+{
+	struct ymd d;
+
+	if (cal == NULL)
+		return set_err(st, "no working-day calendar to count the update date with");
+	d = calendar_add_working_days(cal, ymd_local(now), POLICY_UPDATE_DAYS);
+	ymd_format(d, out->update_by, sizeof(out->update_by));
+	if (run_case_stmt(st, S_LIFE_UPDATE_BY, case_id, out->update_by, NULL,
+	    "set update date") < 0)
+		return -1;
+	return ack_at ? run_case_stmt(st, S_LIFE_ACKED, case_id, ack_at, NULL,
+	    "set acknowledged") : 0;
+}
+
+/* "key":"value" into an object being built in sb (value NULL: nothing). */
+static int
+detail_str(strbuf *sb, const char *key, const char *value)
+{
+	if (value == NULL)
+		return 0;
+	if ((sb->len > 1 && sb_putc(sb, ',') < 0) || json_string(sb, key) < 0 ||
+	    sb_putc(sb, ':') < 0)
+		return -1;
+	return json_string(sb, value);
+}
+
+/* {"from":..,"to":.. and update_by when it moved (the object is left open). */
+static int
+detail_open(strbuf *sb, const struct life_result *out)
+{
+	return sb_putc(sb, '{') | detail_str(sb, "from", out->from) |
+	    detail_str(sb, "to", out->to) |
+	    detail_str(sb, "update_by", *out->update_by ? out->update_by : NULL);
+}
+
+/* Close the object in sb and append the event; in may be NULL. */
+static int
+life_event(struct store *st, const char *case_id, const char *type, const char *at,
+    strbuf *sb, int built, const struct intake *in)
+{
+	int rc;
+
+	if (built < 0 || sb_putc(sb, '}') < 0)
+		rc = set_err(st, "out of memory");
+	else if (in != NULL)
+		rc = intake_event(st, case_id, in, at, type, sb);
+	else
+		rc = insert_event(st, case_id, at, type, sb->s, NULL, NULL, NULL);
+	sb_free(sb);
+	return rc;
+}
+
+static int
+do_set_status(struct store *st, struct store_op *op)
+{
+	struct life_result *out = &op->lres;
+	time_t now = op->now ? op->now : time(NULL);
+	char at[32], why[160];
+	struct life lf;
+	strbuf sb;
+	int to, r;
+
+	if ((to = case_status_parse(op->status)) < 0)
+		return set_err(st, "\"%s\" is not a status", op->status ? op->status : "");
+	if ((r = load_life(st, op->case_id, &lf)) <= 0)
+		return r;
+	if (lf.status < 0)
+		return set_err(st, "%s: unknown status \"%s\"", op->case_id, lf.v[LC_STATUS]);
+	life_status(out, lf.status, lf.status);
+	if (!case_transition_ok((enum case_status)lf.status, (enum case_status)to)) {
+		set_err(st, "%s: cannot change from %s to %s: %s", op->case_id, out->from,
+		    status_str(to), case_transition_refusal(
+		    (enum case_status)lf.status, (enum case_status)to, why, sizeof(why)));
+		return STORE_REFUSED;
+	}
+	life_status(out, lf.status, to);
+	iso_utc(now, at, sizeof(at));
+	if ((to == CS_ACKNOWLEDGED || to == CS_UPDATED) && move_update_by(st, op->case_id,
+	    op->cal, now, lf.set[LC_ACKED] ? NULL : at, out) < 0)
+		return -1;
+	if (run_case_stmt(st, S_LIFE_STATUS, op->case_id, out->to, at, "set status") < 0)
+		return -1;
+	sb_init(&sb);
+	r = detail_open(&sb, out) | detail_str(&sb, "note", null_if_empty(op->text)) |
+	    detail_str(&sb, "by", null_if_empty(op->actor));
+	return life_event(st, op->case_id, "status", at, &sb, r, NULL) < 0 ? -1 : 1;
+}
+
+/* resolve_by before an extension: stored, else worked out ("" unknown). */
+static void
+old_resolve_by(const struct life *lf, const struct calendar *cal, time_t now, char *buf,
+    size_t n)
+{
+	struct deadline dl[DL_COUNT];
+	struct case_dates d;
+	struct ymd y;
+
+	buf[0] = '\0';
+	if (ymd_of_iso(life_col(lf, LC_RESOLVE_BY), &y) == 0)
+		ymd_format(y, buf, n);
+	else if (cal != NULL) {
+		life_dates(lf, &d);
+		case_deadlines(cal, &d, ymd_local(now), dl);
+		if (dl[DL_RESOLVE].known)
+			ymd_format(dl[DL_RESOLVE].due, buf, n);
+	}
+}
+
+static int
+do_extend(struct store *st, struct store_op *op)
+{
+	struct life_result *out = &op->lres;
+	time_t now = op->now ? op->now : time(NULL);
+	struct life lf;
+	struct ymd d;
+	char at[32];
+	strbuf sb;
+	int r;
+
+	if (op->date == NULL || ymd_parse(op->date, &d) < 0)
+		return set_err(st, "\"%s\" is not a date (YYYY-MM-DD)", op->date ? op->date : "");
+	if (op->text == NULL || *op->text == '\0')
+		return set_err(st, "a new resolution date needs a reason");
+	if ((r = load_life(st, op->case_id, &lf)) <= 0)
+		return r;
+	life_status(out, lf.status, lf.status);
+	if (lf.status < 0 || !case_status_open((enum case_status)lf.status)) {
+		set_err(st, "%s: the case is %s: no resolution date to move", op->case_id,
+		    lf.v[LC_STATUS]);
+		return STORE_REFUSED;
+	}
+	old_resolve_by(&lf, op->cal, now, out->old_date, sizeof(out->old_date));
+	ymd_format(d, out->new_date, sizeof(out->new_date));
+	iso_utc(now, at, sizeof(at));
+	if (run_case_stmt(st, S_LIFE_RESOLVE_BY, op->case_id, out->new_date, at,
+	    "set resolution date") < 0)
+		return -1;
+	sb_init(&sb);
+	r = sb_putc(&sb, '{') | detail_str(&sb, "old", null_if_empty(out->old_date)) |
+	    detail_str(&sb, "new", out->new_date) | detail_str(&sb, "reason", op->text) |
+	    detail_str(&sb, "by", null_if_empty(op->actor));
+	return life_event(st, op->case_id, "extended", at, &sb, r, NULL) < 0 ? -1 : 1;
+}
+
+/* An event of type by the message of in on case_id already?  1, 0 or -1. */
+static int
+event_seen(struct store *st, const char *case_id, const char *type, const struct intake *in)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (in == NULL || in->c == NULL || in->c->message_id == NULL || !*in->c->message_id)
+		return 0;
+	if ((s = stmt(st, S_EVENT_SEEN)) == NULL)
+		return -1;
+	if ((bt(s, 1, case_id) | bt(s, 2, type) | bt(s, 3, in->c->message_id)) != SQLITE_OK)
+		return run(st, s, SQLITE_ERROR, "find event");
+	if ((rc = step(st, s, "find event")) < 0)
+		return -1;
+	done(s);
+	return rc == SQLITE_ROW;
+}
+
+static int
+do_escalate(struct store *st, struct store_op *op)
+{
+	struct life_result *out = &op->lres;
+	const strlist none = { NULL, 0, 0 };
+	char at[32];
+	struct life lf;
+	strbuf sb;
+	int r, to;
+
+	if (op->in != NULL && op->in->c == NULL)
+		return set_err(st, "intake without a complaint");
+	if ((r = load_life(st, op->case_id, &lf)) <= 0)
+		return r;
+	life_status(out, lf.status, lf.status);
+	if ((r = event_seen(st, op->case_id, "escalated", op->in)) != 0) {
+		out->existed = r > 0;
+		return r < 0 ? -1 : 1;
+	}
+	to = lf.status >= 0 && case_transition_ok((enum case_status)lf.status, CS_ESCALATED) ?
+	    CS_ESCALATED : lf.status;
+	iso_utc(op->in ? intake_now(op->in) : time(NULL), at, sizeof(at));
+	if (to != lf.status) {
+		life_status(out, lf.status, to);
+		if (run_case_stmt(st, S_LIFE_STATUS, op->case_id, out->to, at, "set status") < 0)
+			return -1;
+	}
+	sb_init(&sb);
+	r = detail_open(&sb, out) | sb_puts(&sb, ",\"words\":") |
+	    json_list(&sb, op->words ? op->words : &none);
+	return life_event(st, op->case_id, "escalated", at, &sb, r, op->in) < 0 ? -1 : 1;
+}
+
+static int
+insert_staff_message(struct store *st, const char *case_id, const struct intake *in,
+    const char *at)
+{
+	sqlite3_stmt *s = stmt(st, S_INSERT_STAFF_MSG);
+	int b;
+
+	if (s == NULL)
+		return -1;
+	b = bt(s, 1, case_id) | bt(s, 2, at) | bt(s, 3, null_if_empty(in->c->message_id)) |
+	    bt(s, 4, in->dedup_key) | bt(s, 5, or_empty(in->envelope_from)) |
+	    bt(s, 6, in->c->subject) | bt(s, 7, in->queue_id);
+	return run(st, s, b, "insert staff message");
+}
+
+/* A staff reply's dates: update_by while the case is open, acknowledged_at. */
+static int
+staff_dates(struct store *st, struct store_op *op, int to, bool first, const char *at)
+{
+	if (to >= 0 && case_status_open((enum case_status)to))
+		return move_update_by(st, op->case_id, op->cal, intake_now(op->in),
+		    first ? at : NULL, &op->lres);
+	return first ? run_case_stmt(st, S_LIFE_ACKED, op->case_id, at, NULL,
+	    "set acknowledged") : 0;
+}
+
+static int
+do_staff_reply(struct store *st, struct store_op *op)
+{
+	struct life_result *out = &op->lres;
+	const struct intake *in = op->in;
+	bool first;
+	char at[32];
+	struct life lf;
+	strbuf sb;
+	int r, to;
+
+	if (check_intake(st, in, false) < 0)
+		return -1;
+	if ((r = load_life(st, op->case_id, &lf)) <= 0)
+		return r;
+	life_status(out, lf.status, lf.status);
+	if ((r = msg_seen(st, op->case_id, in)) != 0) {
+		out->existed = r > 0;
+		return r < 0 ? -1 : 1;
+	}
+	first = !lf.set[LC_ACKED];
+	to = lf.status;
+	if (first && (to == CS_NEW || to == CS_INCOMPLETE))
+		to = CS_ACKNOWLEDGED;
+	else if (!first && (to == CS_ACKNOWLEDGED || to == CS_IN_PROGRESS || to == CS_UPDATED))
+		to = CS_UPDATED;
+	life_status(out, lf.status, to);
+	iso_utc(intake_now(in), at, sizeof(at));
+	if (staff_dates(st, op, to, first, at) < 0 ||
+	    run_case_stmt(st, S_LIFE_STATUS, op->case_id, out->to, at, "set status") < 0 ||
+	    insert_staff_message(st, op->case_id, in, at) < 0)
+		return -1;
+	sb_init(&sb);
+	r = detail_open(&sb, out);
+	return life_event(st, op->case_id, first ? "acknowledged" : "updated", at, &sb, r,
+	    in) < 0 ? -1 : 1;
+}
+
+
 /* ---- ops: one dispatcher for the direct API and the writer ---- */
 
 void
@@ -794,6 +1170,56 @@ store_op_event(struct store_op *op, const char *case_id, const char *type,
 	op->ev_queue_id = queue_id;
 }
 
+void
+store_op_set_status(struct store_op *op, const char *case_id, const char *status,
+    const char *note, const char *actor, const struct calendar *cal, time_t now)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_SET_STATUS;
+	op->case_id = case_id;
+	op->status = status;
+	op->text = note;
+	op->actor = actor;
+	op->cal = cal;
+	op->now = now;
+}
+
+void
+store_op_extend(struct store_op *op, const char *case_id, const char *date,
+    const char *reason, const char *actor, const struct calendar *cal, time_t now)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_EXTEND;
+	op->case_id = case_id;
+	op->date = date;
+	op->text = reason;
+	op->actor = actor;
+	op->cal = cal;
+	op->now = now;
+}
+
+void
+store_op_escalate(struct store_op *op, const char *case_id, const strlist *words,
+    const struct intake *in)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_ESCALATE;
+	op->case_id = case_id;
+	op->words = words;
+	op->in = in;
+}
+
+void
+store_op_staff_reply(struct store_op *op, const char *case_id, const struct intake *in,
+    const struct calendar *cal)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = STORE_OP_STAFF_REPLY;
+	op->case_id = case_id;
+	op->in = in;
+	op->cal = cal;
+}
+
 /* Run op inside the current transaction; sets op->rc (and errmsg). */
 static int
 run_op(struct store *st, struct store_op *op)
@@ -810,9 +1236,24 @@ run_op(struct store *st, struct store_op *op)
 		op->rc = do_event(st, op->case_id, op->ev_type, op->ev_detail,
 		    op->ev_message_id, op->ev_envelope_from, op->ev_queue_id);
 		break;
+	case STORE_OP_SET_STATUS:
+		op->rc = do_set_status(st, op);
+		break;
+	case STORE_OP_EXTEND:
+		op->rc = do_extend(st, op);
+		break;
+	case STORE_OP_ESCALATE:
+		op->rc = do_escalate(st, op);
+		break;
+	case STORE_OP_STAFF_REPLY:
+		op->rc = do_staff_reply(st, op);
+		break;
 	default:
 		op->rc = set_err(st, "unknown store op %d", (int)op->kind);
 	}
+	if (op->rc == STORE_REFUSED)	/* nothing written: why, for the caller */
+		snprintf(op->errmsg, sizeof(op->errmsg), "%.*s", (int)sizeof(op->errmsg) - 1,
+		    st->errmsg);
 	return op->rc;
 }
 
@@ -824,6 +1265,7 @@ op_failed(struct store_op *op, const char *msg)
 	op->rc = -1;
 	memset(&op->cres, 0, sizeof(op->cres));
 	memset(&op->fres, 0, sizeof(op->fres));
+	memset(&op->lres, 0, sizeof(op->lres));
 	if (n >= sizeof(op->errmsg))
 		n = sizeof(op->errmsg) - 1;	/* truncated */
 	memcpy(op->errmsg, msg, n);
@@ -873,6 +1315,55 @@ store_event(struct store *st, const char *case_id, const char *type,
 
 	store_op_event(&op, case_id, type, detail_json, message_id, envelope_from, queue_id);
 	return run_alone(st, &op);
+}
+
+int
+store_set_status(struct store *st, const char *case_id, const char *status,
+    const char *note, const char *actor, const struct calendar *cal, time_t now,
+    struct life_result *out)
+{
+	struct store_op op;
+
+	store_op_set_status(&op, case_id, status, note, actor, cal, now);
+	run_alone(st, &op);
+	*out = op.lres;
+	return op.rc;
+}
+
+int
+store_extend(struct store *st, const char *case_id, const char *date, const char *reason,
+    const char *actor, const struct calendar *cal, time_t now, struct life_result *out)
+{
+	struct store_op op;
+
+	store_op_extend(&op, case_id, date, reason, actor, cal, now);
+	run_alone(st, &op);
+	*out = op.lres;
+	return op.rc;
+}
+
+int
+store_escalate(struct store *st, const char *case_id, const strlist *words,
+    const struct intake *in, struct life_result *out)
+{
+	struct store_op op;
+
+	store_op_escalate(&op, case_id, words, in);
+	run_alone(st, &op);
+	*out = op.lres;
+	return op.rc;
+}
+
+int
+store_staff_reply(struct store *st, const char *case_id, const struct intake *in,
+    const struct calendar *cal, struct life_result *out)
+{
+	struct store_op op;
+
+	store_op_staff_reply(&op, case_id, in, cal);
+	run_alone(st, &op);
+	*out = op.lres;
+	return op.rc;
 }
 
 /* ---- reading a case ---- */

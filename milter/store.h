@@ -34,6 +34,7 @@
 
 struct store;
 struct store_writer;
+struct calendar;
 
 /* What the milter knows about one incoming message besides its complaint. */
 struct intake {
@@ -60,6 +61,22 @@ struct followup_result {
 	bool completed;		/* the case went from incomplete to complete */
 	unsigned missing;	/* MISSING_* bits of the case now */
 };
+
+/* What a lifecycle op (SET_STATUS, EXTEND, ESCALATE, STAFF_REPLY) did. */
+struct life_result {
+	bool existed;		/* ESCALATE, STAFF_REPLY: this message was recorded
+				   already (a retried delivery); nothing written */
+	bool changed;		/* the status changed */
+	char from[16];		/* the status before */
+	char to[16];		/* the status after (== from unless changed) */
+	char update_by[16];	/* YYYY-MM-DD when the op moved update_by, else "" */
+	char old_date[16];	/* EXTEND: resolve_by before (stored or worked
+				   out; "" when unknown) */
+	char new_date[16];	/* EXTEND: resolve_by after */
+};
+
+/* rc of a lifecycle op that was refused; nothing was written. */
+#define STORE_REFUSED 2
 
 /* One case as stored.  Text columns that are NULL are NULL pointers. */
 struct case_row {
@@ -122,6 +139,58 @@ int store_event(struct store *st, const char *case_id, const char *type,
     const char *queue_id);
 
 /*
+ * The lifecycle of a case (statuses, transitions, deadlines: lifecycle.h).
+ * Each runs in one transaction, appends its event there, and returns 1
+ * done, 0 no such case (nothing written), STORE_REFUSED (nothing written;
+ * store_errmsg() says why) or -1 on an error.  out says what changed.
+ * Deadlines are counted in working days of cal from the local date of now
+ * (lifecycle.h; the intake's now for ESCALATE and STAFF_REPLY).
+ *
+ * store_set_status: staff change the status (complaint-cases set-status).
+ * A transition the table refuses, or to the same status, is STORE_REFUSED.
+ * Event "status" {"from":..,"to":..,"note":..,"by":..}.  To acknowledged:
+ * acknowledged_at (when not set yet) = now and update_by = now + 14; to
+ * updated: update_by = now + 14.
+ */
+int store_set_status(struct store *st, const char *case_id, const char *status,
+    const char *note, const char *actor, const struct calendar *cal, time_t now,
+    struct life_result *out);
+/*
+ * store_extend: a new resolution date with the reason told to the customer
+ * (the policy's "explain and set a new date").  date is YYYY-MM-DD; reason
+ * is required.  A resolved or closed case is STORE_REFUSED.  Event
+ * "extended" {"old":..,"new":..,"reason":..,"by":..}; old is the stored
+ * resolve_by, else received + 30 working days of cal (when cal is given).
+ */
+int store_extend(struct store *st, const char *case_id, const char *date,
+    const char *reason, const char *actor, const struct calendar *cal, time_t now,
+    struct life_result *out);
+/*
+ * store_escalate: a customer's message on the case has escalation words
+ * (complaint.escalation).  The status becomes escalated where the table
+ * allows it (not from closed; escalated stays escalated); an event
+ * "escalated" {"from":..,"to":..,"words":[..]} is appended either way,
+ * with in's Message-ID, envelope sender and queue ID.  in may be NULL;
+ * with a Message-ID, a second escalation by the same message is
+ * out->existed and writes nothing.
+ */
+int store_escalate(struct store *st, const char *case_id, const strlist *words,
+    const struct intake *in, struct life_result *out);
+/*
+ * store_staff_reply: record in (a staff member's message about the case)
+ * as an outgoing message (direction out, kind staff); a retried delivery
+ * (same dedup key and envelope sender) is out->existed.  The first staff
+ * reply (acknowledged_at not set) sets acknowledged_at, makes a new or
+ * incomplete case acknowledged and appends "acknowledged"; a later one
+ * makes an acknowledged, in-progress or updated case updated and appends
+ * "updated".  Detail {"from":..,"to":..,"update_by":..}.  While the case
+ * is open, update_by moves to the reply's date + 14 working days.
+ * in->c gives the subject and Message-ID; in->now the time.
+ */
+int store_staff_reply(struct store *st, const char *case_id, const struct intake *in,
+    const struct calendar *cal, struct life_result *out);
+
+/*
  * Group commit.  The writer thread owns its own connection.  An op lives in
  * the submitting thread (on its stack is fine); store_op_*() fill it,
  * store_writer_submit() queues it and blocks until the batch holding it was
@@ -132,6 +201,10 @@ enum store_op_kind {
 	STORE_OP_NEW_CASE = 1,
 	STORE_OP_FOLLOWUP,
 	STORE_OP_EVENT,
+	STORE_OP_SET_STATUS,
+	STORE_OP_EXTEND,
+	STORE_OP_ESCALATE,
+	STORE_OP_STAFF_REPLY,
 };
 
 struct store_op {
@@ -143,11 +216,20 @@ struct store_op {
 	const char *ev_message_id;
 	const char *ev_envelope_from;
 	const char *ev_queue_id;
+	/* The lifecycle ops (see store_set_status() and the others above). */
+	const struct calendar *cal;	/* SET_STATUS, STAFF_REPLY; EXTEND: optional */
+	const char *status;		/* SET_STATUS */
+	const char *text;		/* SET_STATUS: note; EXTEND: reason */
+	const char *date;		/* EXTEND: YYYY-MM-DD */
+	const char *actor;		/* SET_STATUS, EXTEND: who; may be NULL */
+	const strlist *words;		/* ESCALATE: may be NULL */
+	time_t now;			/* SET_STATUS, EXTEND; 0: time(NULL) */
 	/* Filled by the writer. */
 	int rc;				/* what the direct function returns */
 	struct case_result cres;	/* NEW_CASE */
 	struct followup_result fres;	/* FOLLOWUP */
-	char errmsg[256];		/* when rc == -1 */
+	struct life_result lres;	/* the lifecycle ops */
+	char errmsg[256];		/* when rc == -1 or STORE_REFUSED */
 };
 
 void store_op_new_case(struct store_op *op, const struct intake *in);
@@ -155,6 +237,15 @@ void store_op_followup(struct store_op *op, const char *case_id, const struct in
 void store_op_event(struct store_op *op, const char *case_id, const char *type,
     const char *detail_json, const char *message_id, const char *envelope_from,
     const char *queue_id);
+
+void store_op_set_status(struct store_op *op, const char *case_id, const char *status,
+    const char *note, const char *actor, const struct calendar *cal, time_t now);
+void store_op_extend(struct store_op *op, const char *case_id, const char *date,
+    const char *reason, const char *actor, const struct calendar *cal, time_t now);
+void store_op_escalate(struct store_op *op, const char *case_id, const strlist *words,
+    const struct intake *in);
+void store_op_staff_reply(struct store_op *op, const char *case_id, const struct intake *in,
+    const struct calendar *cal);
 
 struct store_writer_stats {
 	unsigned long long ops;		/* ops finished */
@@ -178,8 +269,14 @@ void store_writer_stats(struct store_writer *w, struct store_writer_stats *out);
  */
 void store_writer_stop(struct store_writer *w);
 
-/* For store.c only: bring the schema of db (opened on path) up to date. */
+/*
+ * The connection of st, for modules that keep their own queries
+ * (replystore.c).  Same rules: one thread at a time.
+ */
 struct sqlite3;
+struct sqlite3 *store_db(struct store *st);
+
+/* For store.c only: bring the schema of db (opened on path) up to date. */
 int store_schema_migrate(struct sqlite3 *db, const char *path, char *err, size_t errlen);
 
 #endif

@@ -83,8 +83,35 @@ static const char MIGRATION_1[] =
 	" next INTEGER NOT NULL CHECK (next >= 1),"
 	" PRIMARY KEY (year, node));";
 
+/*
+ * 2: replies (complaint-reply's delivery state) and the due dates on cases.
+ * acknowledged_at is set by the staff tool; ack_by, update_by and resolve_by
+ * by the reply worker when it first answers a case (never overwritten).
+ */
+static const char MIGRATION_2[] =
+	"ALTER TABLE cases ADD COLUMN ack_by TEXT;"
+	"ALTER TABLE cases ADD COLUMN update_by TEXT;"
+	"ALTER TABLE cases ADD COLUMN acknowledged_at TEXT;"
+	"CREATE TABLE replies ("
+	" id INTEGER PRIMARY KEY,"
+	" case_id TEXT NOT NULL REFERENCES cases (case_id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('ack', 'complete')),"
+	" message_id TEXT UNIQUE,"
+	" recipient TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'suppressed', 'failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	" next_attempt_at TEXT,"
+	" last_error TEXT,"
+	" created_at TEXT NOT NULL,"
+	" sent_at TEXT,"
+	" CHECK (message_id IS NOT NULL OR status = 'suppressed'),"
+	" UNIQUE (case_id, kind));"
+	"CREATE INDEX replies_due ON replies (status, next_attempt_at);"
+	"CREATE INDEX replies_recipient ON replies (lower(recipient), created_at);";
+
 static const char *const migrations[] = {
 	MIGRATION_1,
+	MIGRATION_2,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,17 +1,29 @@
 #!/bin/sh
 # Install the Debian packages complaint-milter needs to build, run and test.
+# Usage: scripts/install-deps.sh [--test | --bench]
+#   (nothing) build; --test also what `make check` needs; --bench also what
+#   `make bench` needs (MIMEDefang, profilers).
 # Idempotent; uses sudo only when not already root.
 set -eu
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
 BUILD_PKGS="build-essential pkg-config libgmime-3.0-dev libpcre2-dev libsqlite3-dev
-	libmilter-dev libxml2-dev"
+	libmilter-dev libxml2-dev libcurl4-openssl-dev"
 TEST_PKGS="libcmocka-dev python3 sqlite3 valgrind postfix swaks m4 libwrap0
-	liblockfile1 iproute2 util-linux procps"
+	liblockfile1 iproute2 util-linux procps
+	dovecot-core dovecot-sieve"
+# make bench (bench/run.sh) beyond the test packages: the MIMEDefang peer
+# (its Mail::MIMEDefang::Net needs Net::DNS, which the package does not
+# depend on), and strace/perf for bench/profile.sh.  make bench-smoke needs
+# only TEST_PKGS: without MIMEDefang it leaves the peer out, with a note.
+BENCH_PKGS="mimedefang libdbd-sqlite3-perl libnet-dns-perl strace linux-perf"
 
 want="$BUILD_PKGS"
-[ "${1:-}" = "--test" ] && want="$BUILD_PKGS $TEST_PKGS"
+case "${1:-}" in
+--test) want="$BUILD_PKGS $TEST_PKGS" ;;
+--bench) want="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS" ;;
+esac
 
 missing=
 for p in $want; do

@@ -27,9 +27,14 @@ fi
 chmod 755 "$STATE"
 mkdir -p "$STATE/db"
 chown complaint-milter "$STATE/db"
-rm -rf "$STATE/rules"
+rm -rf "$STATE/rules" "$STATE/templates" "$STATE/holidays" "$STATE/bin"
 cp -r rules "$STATE/rules"
-chmod -R a+rX "$STATE/rules"
+cp -r conf/templates "$STATE/templates"
+cp -r conf/holidays "$STATE/holidays"
+# the worker runs as complaint-milter, which may not reach this tree
+mkdir -p "$STATE/bin"
+install -m 755 build/complaint-reply "$STATE/bin/complaint-reply"
+chmod -R a+rX "$STATE/rules" "$STATE/templates" "$STATE/holidays" "$STATE/bin"
 sockdir=/run/complaint-milter-local
 mkdir -p -m 755 "$sockdir"
 
@@ -45,7 +50,9 @@ RulesDir            $STATE/rules
 UserID              complaint-milter
 ReplyFrom           Klachtenservice <complaints@example.com>
 ReplyTransport      smtp:127.0.0.1:$PORT
-TemplatesDir        $top/conf/templates
+TemplatesDir        $STATE/templates
+HolidaysDir         $STATE/holidays
+HolidayCountry      NL
 EOF
 
 pids=()
@@ -65,17 +72,20 @@ build/complaint-milter -c "$STATE/complaint-milter.conf" -f &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$sockdir/milter.sock" ] && break; sleep 0.05; done
 PF_KEEP=1 bash tests/mta/postfix.sh start "$STATE/postfix" "$PORT" "unix:$sockdir/milter.sock" >/dev/null
-if [ -x build/complaint-reply ]; then
-	su -s /bin/sh complaint-milter -c "exec build/complaint-reply -c '$STATE/complaint-milter.conf'" &
-	pids+=($!)
-fi
+build/complaint-reply -c "$STATE/complaint-milter.conf" -n >/dev/null
+# setpriv execs the worker itself, so its pid is the one to stop
+setpriv --reuid=complaint-milter --regid="$(id -g complaint-milter)" --clear-groups \
+	"$STATE/bin/complaint-reply" -c "$STATE/complaint-milter.conf" -f &
+pids+=($!)
 
 cat <<EOF
 
-complaint-milter is running:
+complaint-milter and complaint-reply are running:
   Postfix     127.0.0.1:$PORT (private instance in $STATE/postfix), milter on $sockdir/milter.sock
   database    $STATE/db/cases.sqlite
   delivered   $STATE/postfix/vmail/box/new/   (all mail for @example.com)
+  replies     complaint-reply answers each new case within seconds, through this
+              Postfix: the reply lands in the same Maildir (To: the customer)
 
 Send a complaint (a customer address @example.com, so the reply lands here too):
   swaks --server 127.0.0.1:$PORT --from customer@example.com --to complaints@example.com \\
@@ -83,8 +93,10 @@ Send a complaint (a customer address @example.com, so the reply lands here too):
 An incomplete one is rejected with a 550 that says what is missing:
   swaks --server 127.0.0.1:$PORT --from customer@example.com --to complaints@example.com \\
         --data @tests/corpus/dev/007-nl-vague-no-fields.eml
-Look at the cases:
-  sqlite3 $STATE/db/cases.sqlite 'select case_id, status, kind, models, serials, missing from cases'
+Look at the cases and the replies:
+  sqlite3 $STATE/db/cases.sqlite 'select case_id, status, kind, models, serials, missing, update_by, resolve_by from cases'
+  sqlite3 $STATE/db/cases.sqlite 'select case_id, kind, status, recipient, attempts from replies'
+  grep -l '^Auto-Submitted: auto-replied' $STATE/postfix/vmail/box/new/*
   build/complaint-cases -c $STATE/complaint-milter.conf list      (once it exists)
 
 Ctrl-C stops it all.
