@@ -13,6 +13,7 @@ complaint_init(struct complaint *c)
 	sl_init(&c->tickets);
 	sl_init(&c->models);
 	sl_init(&c->serials);
+	sl_init(&c->escalation_words);
 }
 
 void
@@ -27,6 +28,7 @@ complaint_free(struct complaint *c)
 	sl_free(&c->tickets);
 	sl_free(&c->models);
 	sl_free(&c->serials);
+	sl_free(&c->escalation_words);
 	complaint_init(c);
 }
 

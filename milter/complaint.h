@@ -57,7 +57,8 @@ struct complaint {
 	unsigned missing;	/* MISSING_* bits */
 	char language[4];	/* "nl", "en", "de", "fr" or "" */
 	bool auto_submitted;
-	bool escalation;	/* words of escalation in the customer's text */
+	bool escalation;	/* words of escalation in a follow-up's text */
+	strlist escalation_words;	/* the words found (at most a few) */
 	bool review;		/* scan was partial (regex limit, truncation): never reject */
 	enum verdict verdict;
 };

@@ -397,6 +397,27 @@ config_is_recipient(const struct config *cf, const char *addr)
 	return false;
 }
 
+bool
+config_is_staff(const struct config *cf, const char *addr)
+{
+	char a[512];
+	const char *at;
+
+	if (strlen(addr) >= sizeof(a))
+		return false;
+	strcpy(a, addr);
+	addr_lower(a);
+	if ((at = strrchr(a, '@')) == NULL)
+		return false;
+	for (size_t i = 0; i < cf->staff.n; i++) {
+		const char *st = cf->staff.v[i];
+
+		if (strcmp(st, a) == 0 || (st[0] == '@' && strcmp(st, at) == 0))
+			return true;
+	}
+	return false;
+}
+
 static void
 key_print(const struct config *cf, const struct key *k, FILE *fp)
 {

@@ -41,6 +41,7 @@ struct ctx {
 
 #define SRC_STRIDE ((size_t)1 << 40)
 #define LANG_SAMPLE	60	/* language words counted at most */
+#define ESCALATION_WORDS 4	/* escalation words kept for the event */
 
 /*
  * Every model of the catalog holds a digit, starts at most MODEL_BEFORE bytes
@@ -512,6 +513,28 @@ language(struct ctx *x, struct complaint *c, const char *const src[2], const siz
 		snprintf(c->language, sizeof(c->language), "%s", counts[best].name);
 }
 
+/* Words of escalation (at most ESCALATION_WORDS of them) in Subject and text. */
+static int
+escalation(struct ctx *x, struct complaint *c, const char *const src[2], const size_t lens[2])
+{
+	for (int k = 0; k < 2; k++) {
+		size_t off = 0;
+		struct rmatch m;
+
+		while (off < lens[k] && c->escalation_words.n < ESCALATION_WORDS &&
+		    rules_find(x->rs, RC_ESCALATE, x->sc, src[k], lens[k], off, &m) == 1) {
+			char v[VALUE_MAX];
+
+			off = m.end > m.start ? m.end : m.start + 1;
+			model_copy(v, src[k] + m.start, m.end - m.start);
+			if (sl_add_unique(&c->escalation_words, v) < 0)
+				return -1;
+		}
+	}
+	c->escalation = c->escalation_words.n > 0;
+	return 0;
+}
+
 int
 extract_fields(struct complaint *c, const char *subject, const struct doc *d,
     const struct rules *rs, struct rscan *sc, const struct caseid_fmt *idf)
@@ -522,7 +545,6 @@ extract_fields(struct complaint *c, const char *subject, const struct doc *d,
 	const char *src[2] = { subject, d->text.s };
 	size_t lens[2] = { strlen(subject), d->text.len };
 	char ref[CASEID_MAX];
-	struct rmatch m;
 	int rc = -1;
 
 	if (x == NULL || tk == NULL || sr == NULL || md == NULL)
@@ -554,9 +576,8 @@ extract_fields(struct complaint *c, const char *subject, const struct doc *d,
 			goto out;
 	}
 	/* escalation means something only for a case that exists: follow-ups */
-	c->escalation = c->case_ref != NULL &&
-	    (rules_find(rs, RC_ESCALATE, sc, src[0], lens[0], 0, &m) == 1 ||
-	    rules_find(rs, RC_ESCALATE, sc, src[1], lens[1], 0, &m) == 1);
+	if (c->case_ref != NULL && escalation(x, c, src, lens) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(x);

@@ -7,8 +7,12 @@
  *
  * Ordinary mail costs almost nothing: only MAIL, RCPT, DATA, headers, body
  * and end of message are negotiated, MAIL and RCPT need no reply, and at DATA
- * a message with no complaints recipient is answered ACCEPT, after which the
- * MTA sends nothing more for it.
+ * a message with no complaints recipient (and not from staff) is answered
+ * ACCEPT, after which the MTA sends nothing more for it.
+ *
+ * Mail from a Staff address (envelope sender) that names a case is recorded
+ * on the case as a staff reply: the first acknowledges the case, later ones
+ * are progress updates.  It is never rejected and never opens a case.
  */
 #include "filter.h"
 #include "caseid.h"
@@ -35,9 +39,17 @@ static const char *const our_headers[] = {
 };
 #define N_OUR (sizeof(our_headers) / sizeof(our_headers[0]))
 
+/* The working-day calendar, shared by the messages that started with it. */
+struct calref {
+	int refs;
+	struct calendar *cal;
+};
+
 struct msg {
 	struct config *cf;	/* snapshot for this message */
 	struct rules *rs;
+	struct calref *cal;
+	bool staff;		/* envelope sender is a Staff address */
 	char *envfrom;
 	strlist rcpts;
 	bool complaint_rcpt;
@@ -59,36 +71,67 @@ static struct {
 	pthread_rwlock_t lock;
 	struct config *cf;
 	struct rules *rs;
+	struct calref *cal;
 	struct store_writer *w;
 	unsigned long steps;	/* protocol steps we may skip (negotiated) */
 } G = { .lock = PTHREAD_RWLOCK_INITIALIZER };
 
+static struct calref *
+calref_new(struct calendar *cal)
+{
+	struct calref *cr = calloc(1, sizeof(*cr));
+
+	if (cr == NULL)
+		return NULL;
+	cr->refs = 1;
+	cr->cal = cal;
+	return cr;
+}
+
+static void
+calref_unref(struct calref *cr)
+{
+	if (cr == NULL || __atomic_sub_fetch(&cr->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	calendar_free(cr->cal);
+	free(cr);
+}
+
 void
-filter_init(struct config *cf, struct rules *rs, struct store_writer *w)
+filter_init(struct config *cf, struct rules *rs, struct calendar *cal, struct store_writer *w)
 {
 	config_ref(cf);
 	rules_ref(rs);
 	G.cf = cf;
 	G.rs = rs;
+	G.cal = calref_new(cal);
 	G.w = w;
 }
 
 void
-filter_swap(struct config *cf, struct rules *rs)
+filter_swap(struct config *cf, struct rules *rs, struct calendar *cal)
 {
 	struct config *ocf;
 	struct rules *ors;
+	struct calref *ocal, *ncal = calref_new(cal);
 
+	if (ncal == NULL) {
+		calendar_free(cal);
+		return;		/* out of memory: keep what runs */
+	}
 	config_ref(cf);
 	rules_ref(rs);
 	pthread_rwlock_wrlock(&G.lock);
 	ocf = G.cf;
 	ors = G.rs;
+	ocal = G.cal;
 	G.cf = cf;
 	G.rs = rs;
+	G.cal = ncal;
 	pthread_rwlock_unlock(&G.lock);
 	config_unref(ocf);
 	rules_unref(ors);
+	calref_unref(ocal);
 }
 
 void
@@ -97,8 +140,10 @@ filter_shutdown(void)
 	pthread_rwlock_wrlock(&G.lock);
 	config_unref(G.cf);
 	rules_unref(G.rs);
+	calref_unref(G.cal);
 	G.cf = NULL;
 	G.rs = NULL;
+	G.cal = NULL;
 	pthread_rwlock_unlock(&G.lock);
 }
 
@@ -127,6 +172,7 @@ msg_reset(struct msg *m)
 {
 	config_unref(m->cf);
 	rules_unref(m->rs);
+	calref_unref(m->cal);
 	free(m->envfrom);
 	sl_free(&m->rcpts);
 	sb_free(&m->raw);
@@ -206,12 +252,15 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	pthread_rwlock_rdlock(&G.lock);
 	m->cf = G.cf;
 	m->rs = G.rs;
+	m->cal = G.cal;
 	config_ref(m->cf);
 	rules_ref(m->rs);
+	__atomic_add_fetch(&m->cal->refs, 1, __ATOMIC_ACQ_REL);
 	pthread_rwlock_unlock(&G.lock);
 	m->raw_cap = 4 * m->cf->max_scan_size + 65536;
 	if ((m->envfrom = addr_bare(argv[0])) == NULL)
 		return SMFIS_TEMPFAIL;
+	m->staff = m->cf->staff.n > 0 && config_is_staff(m->cf, m->envfrom);
 	return SMFIS_CONTINUE;
 }
 
@@ -241,7 +290,7 @@ cb_data(SMFICTX *ctx)
 
 	if (c == NULL || c->m.cf == NULL)
 		return SMFIS_TEMPFAIL;
-	if (!c->m.complaint_rcpt) {
+	if (!c->m.complaint_rcpt && !c->m.staff) {
 		/* not for us: the MTA sends nothing more for this message */
 		msg_reset(&c->m);
 		return SMFIS_ACCEPT;
@@ -470,14 +519,23 @@ followup(SMFICTX *ctx, struct msg *m, const struct complaint *c, const char *qid
 	struct store_op op;
 	char status[160], miss[128];
 
+	struct store_op esc;
+	struct store_op *ops[2] = { &op, &esc };
+
 	intake_fill(&in, m, c, rcpts, qid, key, idf, NULL);
 	store_op_followup(&op, c->case_ref, &in);
-	if (store_writer_submit(G.w, &op) < 0) {
-		*st = tempfail(ctx, qid, op.errmsg);
+	/* words of escalation: the case is escalated in the same batch */
+	if (c->escalation)
+		store_op_escalate(&esc, c->case_ref, &c->escalation_words, &in);
+	if (store_writer_submitv(G.w, ops, c->escalation ? 2 : 1) < 0) {
+		*st = tempfail(ctx, qid, op.rc < 0 ? op.errmsg : esc.errmsg);
 		return -1;
 	}
 	if (op.rc == 0)
 		return 0;
+	if (c->escalation && esc.rc == 1 && esc.lres.changed)
+		log_line(LOG_INFO, "%s: case=%s escalated by the customer (%s -> %s)", qid,
+		    c->case_ref, esc.lres.from, esc.lres.to);
 	complaint_missing_str(op.fres.missing, miss, sizeof(miss));
 	snprintf(status, sizeof(status), "follow-up%s", op.fres.completed ? "; complete" : "");
 	if (edit_message(ctx, m, c, c->case_ref, status, c->kind != KIND_UNKNOWN) < 0) {
@@ -525,6 +583,35 @@ new_case(SMFICTX *ctx, struct msg *m, const struct complaint *c, const char *qid
 	return SMFIS_ACCEPT;
 }
 
+/*
+ * Mail from staff: recorded on the case it names as a staff reply; never
+ * rejected, never a new case, never edited.
+ */
+static sfsistat
+staff_mail(SMFICTX *ctx, struct msg *m, const struct complaint *c, const char *qid)
+{
+	struct intake in;
+	struct store_op op;
+	char *key;
+	sfsistat st = SMFIS_ACCEPT;
+
+	if (c->case_ref == NULL)
+		return SMFIS_ACCEPT;
+	if ((key = dedup_key(m, c)) == NULL)
+		return tempfail(ctx, qid, "out of memory");
+	intake_fill(&in, m, c, "", qid, key, NULL, NULL);
+	store_op_staff_reply(&op, c->case_ref, &in, m->cal->cal);
+	if (store_writer_submit(G.w, &op) < 0) {
+		st = tempfail(ctx, qid, op.errmsg);
+	} else if (op.rc == 1) {
+		log_line(LOG_INFO, "%s: case=%s verdict=staff-reply status=%s%s update-by=%s from=<%s>",
+		    qid, c->case_ref, op.lres.to, op.lres.existed ? " retried" : "",
+		    *op.lres.update_by ? op.lres.update_by : "-", m->envfrom);
+	}
+	free(key);
+	return st;
+}
+
 static sfsistat
 decide(SMFICTX *ctx, struct msg *m)
 {
@@ -543,6 +630,11 @@ decide(SMFICTX *ctx, struct msg *m)
 		return tempfail(ctx, qid, "out of memory in the pipeline");
 	if (m->truncated)
 		c.review = true;
+	if (m->staff) {
+		st = staff_mail(ctx, m, &c, qid);
+		complaint_free(&c);
+		return st;
+	}
 	if (c.auto_submitted) {
 		remove_our_headers(ctx, m);
 		mf_addheader(ctx, "X-Complaint-Status", "auto-submitted");

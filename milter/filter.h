@@ -11,14 +11,19 @@
 
 #include <libmilter/mfapi.h>
 #include <stdbool.h>
+#include "calendar.h"
 #include "config.h"
 #include "rules.h"
 #include "store.h"
 
-/* Takes a reference to cf and rs; w is used, not owned. */
-void filter_init(struct config *cf, struct rules *rs, struct store_writer *w);
-/* Swap in new snapshots (takes references). */
-void filter_swap(struct config *cf, struct rules *rs);
+/*
+ * Takes a reference to cf and rs and owns cal (freed when no message uses it
+ * any more); w is used, not owned.
+ */
+void filter_init(struct config *cf, struct rules *rs, struct calendar *cal,
+    struct store_writer *w);
+/* Swap in new snapshots (takes references; owns cal). */
+void filter_swap(struct config *cf, struct rules *rs, struct calendar *cal);
 void filter_shutdown(void);
 struct smfiDesc *filter_desc(void);
 

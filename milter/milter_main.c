@@ -15,6 +15,7 @@
  * SIGUSR1 reloads configuration and rules; a broken reload keeps the old
  * ones.  SIGTERM/SIGINT/SIGHUP stop the daemon (libmilter handles them).
  */
+#include "calendar.h"
 #include "config.h"
 #include "filter.h"
 #include "mfio.h"
@@ -239,15 +240,26 @@ write_pidfile(const char *path)
 	fclose(fp);
 }
 
-/* Load config and rules; NULL (and a message in err) when either is broken. */
+/*
+ * Load config, rules and (when Staff is set: staff replies move deadlines)
+ * the working-day calendar; NULL (and a message in err) when any of them is
+ * broken.
+ */
 static struct config *
-load_all(struct rules **rs, char *err, size_t errlen)
+load_all(struct rules **rs, struct calendar **cal, char *err, size_t errlen)
 {
 	struct config *cf = config_load(conf_path, err, errlen);
 
 	if (cf == NULL)
 		return NULL;
 	if ((*rs = rules_load(cf->rules_dir, err, errlen)) == NULL) {
+		config_unref(cf);
+		return NULL;
+	}
+	*cal = NULL;
+	if (cf->staff.n > 0 &&
+	    (*cal = calendar_load(cf->holidays_dir, cf->holiday_country, err, errlen)) == NULL) {
+		rules_unref(*rs);
 		config_unref(cf);
 		return NULL;
 	}
@@ -264,11 +276,12 @@ reload_thread(void *arg)
 	for (;;) {
 		struct config *cf;
 		struct rules *rs;
+		struct calendar *cal;
 		char err[1024];
 
 		if (sigwait(set, &sig) != 0 || sig != SIGUSR1)
 			continue;
-		if ((cf = load_all(&rs, err, sizeof(err))) == NULL) {
+		if ((cf = load_all(&rs, &cal, err, sizeof(err))) == NULL) {
 			syslog(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
 			continue;
 		}
@@ -276,7 +289,7 @@ reload_thread(void *arg)
 		    strcmp(cf->user_id, cur_cf->user_id))
 			syslog(LOG_WARNING, "reload: Socket, Database and UserID take effect "
 			    "only at restart");
-		filter_swap(cf, rs);
+		filter_swap(cf, rs, cal);
 		config_unref(cur_cf);
 		cur_cf = cf;
 		syslog(LOG_INFO, "reloaded %s: %zu rules", conf_path, rules_count(rs));
@@ -286,8 +299,8 @@ reload_thread(void *arg)
 }
 
 static int
-run_test(struct config *cf, struct rules *rs, const char *file, const char *from,
-    strlist *rcpts)
+run_test(struct config *cf, struct rules *rs, struct calendar *cal, const char *file,
+    const char *from, strlist *rcpts)
 {
 	char err[1024];
 	struct store_writer *w = store_writer_start(cf->database, cf->busy_timeout_ms,
@@ -299,7 +312,7 @@ run_test(struct config *cf, struct rules *rs, const char *file, const char *from
 	if (rcpts->n == 0 && cf->recipients.n > 0)
 		sl_add(rcpts, cf->recipients.v[0]);
 	mf_set_test_mode(stdout);
-	filter_init(cf, rs, w);
+	filter_init(cf, rs, cal, w);
 	st = filter_test_file(file, from, rcpts);
 	filter_shutdown();
 	store_writer_stop(w);
@@ -316,6 +329,7 @@ main(int argc, char **argv)
 	strlist test_rcpts;
 	struct config *cf;
 	struct rules *rs;
+	struct calendar *cal;
 	struct store_writer *w;
 	char err[1024], uname[256] = "";
 	uid_t uid = 0;
@@ -342,7 +356,7 @@ main(int argc, char **argv)
 		usage();
 	mime_init();
 	xmlInitParser();
-	if ((cf = load_all(&rs, err, sizeof(err))) == NULL)
+	if ((cf = load_all(&rs, &cal, err, sizeof(err))) == NULL)
 		die(EX_CONFIG, "%s", err);
 	if ((fac = facility_of(cf->syslog_facility)) < 0)
 		die(EX_CONFIG, "%s: SyslogFacility: unknown facility \"%s\"", conf_path,
@@ -357,7 +371,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (test_file)
-		return run_test(cf, rs, test_file, test_from, &test_rcpts);
+		return run_test(cf, rs, cal, test_file, test_from, &test_rcpts);
 
 	drop = geteuid() == 0;
 	if (drop) {
@@ -386,7 +400,7 @@ main(int argc, char **argv)
 		syslog(LOG_ERR, "%s", err);
 		die(EX_CANTCREAT, "%s", err);
 	}
-	filter_init(cf, rs, w);
+	filter_init(cf, rs, cal, w);
 	cur_cf = cf;
 	config_ref(cur_cf);
 	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)

@@ -55,7 +55,8 @@ id complaint-milter >/dev/null 2>&1 ||
 mkdir -p -m 755 "$sockdir" "$work/db"
 chown complaint-milter "$work/db"
 cp -r "$top/rules" "$work/rules"
-chmod -R a+rX "$work/rules"
+cp -r "$top/conf/holidays" "$work/holidays"
+chmod -R a+rX "$work/rules" "$work/holidays"
 
 write_conf() { # write_conf ACTION
 	cat >"$work/milter.conf" <<EOF
@@ -69,6 +70,9 @@ Database            $db
 RulesDir            $work/rules
 UserID              complaint-milter
 PidFile             $work/db/milter.pid
+Staff               staff@example.com
+Staff               @support.example.com
+HolidaysDir         $work/holidays
 EOF
 }
 
@@ -275,8 +279,56 @@ EOF
 	check "milter back: the sender's retry is accepted" accepted "$work/o13b"
 	check "milter back: one case for both copies" test "$(sql "select count(*) from cases where message_id='it-down@test.example'")" = 1
 
+	lifecycle_tests
+
 	pf_stop "$pfdir" >/dev/null
 	stop_milter
+}
+
+# A case's life from the mail that flows: an incomplete complaint, a
+# follow-up that completes it, two staff replies, the customer's escalation;
+# then complaint-cases tells the whole story.
+lifecycle_tests() {
+	local cid f
+	write_conf flag
+	kill -USR1 "$milter_pid"
+	sleep 0.5
+	fresh "$CORPUS/003-nl-productklacht-no-model.eml" it-life >"$work/l1.eml"
+	FROM=customer@example.com send "$work/ol1" --to complaints@example.com --data "@$work/l1.eml"
+	cid=$(sql "select case_id from cases where message_id='it-life@test.example'")
+	check "lifecycle: incomplete case opened" test "$(sql "select status from cases where case_id='$cid'")" = incomplete
+	printf 'From: Jan de Vries <customer@example.com>\nTo: complaints@example.com\nSubject: Re: [%s] Productklacht\nMessage-ID: <it-life-2@test.example>\n\nHet gaat om de omvormer SUN2000-6KTL-L1.\n' "$cid" >"$work/l2.eml"
+	FROM=customer@example.com send "$work/ol2" --to complaints@example.com --data "@$work/l2.eml"
+	check "lifecycle: follow-up completes the case" test "$(sql "select status from cases where case_id='$cid'")" = new
+	check "lifecycle: completed event" test "$(sql "select count(*) from events where case_id='$cid' and type='completed'")" = 1
+	printf 'From: Klachtenservice <staff@example.com>\nTo: customer@example.com\nSubject: Re: [%s] Productklacht\nMessage-ID: <it-life-3@test.example>\n\nBeste klant, we hebben uw klacht in behandeling genomen.\n' "$cid" >"$work/l3.eml"
+	FROM=staff@example.com send "$work/ol3" --to customer@example.com --data "@$work/l3.eml"
+	check "lifecycle: staff reply accepted" accepted "$work/ol3"
+	check "lifecycle: first staff reply acknowledges" test "$(sql "select status from cases where case_id='$cid'")" = acknowledged
+	check "lifecycle: acknowledged_at and update_by set" test -n "$(sql "select 1 from cases where case_id='$cid' and acknowledged_at is not null and update_by is not null")"
+	check "lifecycle: staff reply recorded as outgoing" test "$(sql "select count(*) from messages where case_id='$cid' and direction='out' and kind_of_message='staff'")" = 1
+	wait_delivered "it-life-3@test.example"
+	f=$(delivered_with "it-life-3@test.example")
+	check "lifecycle: staff reply delivered unchanged" grep -q "^Subject: Re: \[$cid\] Productklacht$" "$f"
+	sed -e 's/it-life-3/it-life-4/' -e 's/in behandeling genomen/onderzocht: de monteur komt dinsdag/' \
+		-e 's/staff@example.com/anna@support.example.com/' "$work/l3.eml" >"$work/l4.eml"
+	FROM=anna@support.example.com send "$work/ol4" --to customer@example.com --data "@$work/l4.eml"
+	check "lifecycle: a later staff reply (staff domain) is an update" test "$(sql "select status from cases where case_id='$cid'")" = updated
+	printf 'From: Jan de Vries <customer@example.com>\nTo: complaints@example.com\nSubject: Re: [%s] Productklacht\nMessage-ID: <it-life-5@test.example>\n\nIk ben niet tevreden over de oplossing en wil dit escaleren.\n' "$cid" >"$work/l5.eml"
+	FROM=customer@example.com send "$work/ol5" --to complaints@example.com --data "@$work/l5.eml"
+	check "lifecycle: the customer's escalation escalates the case" test "$(sql "select status from cases where case_id='$cid'")" = escalated
+	check "lifecycle: the escalation event names the words" grep -q "tevreden" <<<"$(sql "select detail from events where case_id='$cid' and type='escalated'")"
+	fresh "$CORPUS/001-nl-product-labeled.eml" it-staff-new >"$work/l6.eml"
+	FROM=staff@example.com send "$work/ol6" --to complaints@example.com --data "@$work/l6.eml"
+	check "lifecycle: staff mail never opens a case" test "$(sql "select count(*) from cases where message_id='it-staff-new@test.example'")" = 0
+	"$top/build/complaint-cases" --db "$db" -c "$work/milter.conf" show "$cid" >"$work/show.out" 2>&1
+	for ev in flagged completed acknowledged updated escalated; do
+		check "complaint-cases show: the story has '$ev'" grep -q "$ev" "$work/show.out"
+	done
+	"$top/build/complaint-cases" --db "$db" -c "$work/milter.conf" --today 2027-06-01 overdue >"$work/overdue.out" 2>&1
+	check "complaint-cases overdue: the case is overdue on 2027-06-01" grep -q "$cid" "$work/overdue.out"
+	"$top/build/complaint-cases" --db "$db" -c "$work/milter.conf" --today "$(date +%F)" overdue >"$work/overdue2.out" 2>&1
+	check "complaint-cases overdue: not overdue today" bash -c "! grep -q '$cid' '$work/overdue2.out'"
 }
 
 sendmail_tests() {
