@@ -54,6 +54,7 @@ struct rmatch {
 struct rscan {
 	void *md;		/* pcre2_match_data */
 	bool limit_hit;		/* a match hit the match/depth limit */
+	void *ws;		/* rules.c: where words start in the texts searched */
 };
 
 /* Load every NAME.rules file in dir (sorted).  NULL with "file:line: message" in err. */
