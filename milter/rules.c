@@ -520,15 +520,29 @@ wstarts_get(struct rscan *sc, const char *s, size_t len)
 
 	if (wc == NULL)
 		return NULL;
-	for (unsigned k = 0; k < WS_SLOTS; k++)
-		if (wc->slot[k].s == s && wc->slot[k].len >= len)
+	size_t from = 0, *np;
+
+	for (unsigned k = 0; k < WS_SLOTS; k++) {
+		if (wc->slot[k].s != s)
+			continue;
+		if (wc->slot[k].len >= len)
 			return &wc->slot[k];
+		/* the same text searched further (extract.c's windows): extend */
+		w = &wc->slot[k];
+		from = w->len;
+		goto fill;
+	}
 	w = &wc->slot[wc->next++ % WS_SLOTS];
 	free(w->pos);
 	memset(w, 0, sizeof(*w));
-	if ((w->pos = malloc((len + 1) * sizeof(*w->pos))) == NULL)
+fill:
+	if ((np = realloc(w->pos, (len + 1) * sizeof(*w->pos))) == NULL) {
+		free(w->pos);
+		memset(w, 0, sizeof(*w));
 		return NULL;
-	for (size_t i = 0; i < len; i++)
+	}
+	w->pos = np;
+	for (size_t i = from; i < len; i++)
 		if (i == 0 || !ascii_word_byte(u[i - 1]))
 			w->pos[w->n++] = i;
 	w->s = s;
