@@ -57,6 +57,7 @@ struct msg {
 	strbuf raw;		/* headers and body as the MTA sent them */
 	size_t raw_cap;
 	bool truncated;
+	bool failed;		/* out of memory in a step that sends no reply */
 	bool in_body;
 	int our_count[N_OUR];	/* occurrences of our headers in the message */
 	int subject_count;
@@ -210,7 +211,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long *pf3)
 {
 	unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
-	    SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_SKIP;
+	    SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_BODY;
 
 	(void)ctx;
 	(void)f2;
@@ -239,6 +240,25 @@ addr_bare(const char *a)
 	return xstrndup(a, n);
 }
 
+/*
+ * What a step answers when all went well: nothing at all when the MTA agreed
+ * that the step needs no reply (libmilter logs an error for every reply sent
+ * after such an agreement), else CONTINUE.  A failure in such a step marks
+ * the message; DATA or end of message then answers 4xx.
+ */
+static sfsistat
+step_ok(unsigned long nr_flag)
+{
+	return (G.steps & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+step_failed(struct msg *m, unsigned long nr_flag)
+{
+	m->failed = true;
+	return (G.steps & nr_flag) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
+}
+
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -259,9 +279,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	pthread_rwlock_unlock(&G.lock);
 	m->raw_cap = 4 * m->cf->max_scan_size + 65536;
 	if ((m->envfrom = addr_bare(argv[0])) == NULL)
-		return SMFIS_TEMPFAIL;
+		return step_failed(m, SMFIP_NR_MAIL);
 	m->staff = m->cf->staff.n > 0 && config_is_staff(m->cf, m->envfrom);
-	return SMFIS_CONTINUE;
+	return step_ok(SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -271,16 +291,16 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct msg *m;
 
 	if (c == NULL || c->m.cf == NULL)
-		return SMFIS_CONTINUE;
+		return step_ok(SMFIP_NR_RCPT);
 	m = &c->m;
 	if (config_is_recipient(m->cf, argv[0])) {
 		m->complaint_rcpt = true;
 		if (sl_add(&m->rcpts, argv[0]) < 0)
-			return SMFIS_TEMPFAIL;
+			return step_failed(m, SMFIP_NR_RCPT);
 	} else {
 		m->other_rcpt = true;
 	}
-	return SMFIS_CONTINUE;
+	return step_ok(SMFIP_NR_RCPT);
 }
 
 static sfsistat
@@ -288,7 +308,7 @@ cb_data(SMFICTX *ctx)
 {
 	struct conn *c = mf_getpriv(ctx);
 
-	if (c == NULL || c->m.cf == NULL)
+	if (c == NULL || c->m.cf == NULL || c->m.failed)
 		return SMFIS_TEMPFAIL;
 	if (!c->m.complaint_rcpt && !c->m.staff) {
 		/* not for us: the MTA sends nothing more for this message */
@@ -319,18 +339,18 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	struct msg *m;
 
 	if (c == NULL || c->m.cf == NULL)
-		return SMFIS_CONTINUE;
+		return step_ok(SMFIP_NR_HDR);
 	m = &c->m;
 	for (size_t i = 0; i < N_OUR; i++)
 		if (strcasecmp(name, our_headers[i]) == 0)
 			m->our_count[i]++;
 	if (strcasecmp(name, "Subject") == 0 && m->subject_count++ == 0 &&
 	    (m->raw_subject = strdup(value)) == NULL)
-		return SMFIS_TEMPFAIL;
+		return step_failed(m, SMFIP_NR_HDR);
 	if (raw_append(m, name, strlen(name)) < 0 || raw_append(m, ": ", 2) < 0 ||
 	    raw_append(m, value, strlen(value)) < 0 || raw_append(m, "\r\n", 2) < 0)
-		return SMFIS_TEMPFAIL;
-	return SMFIS_CONTINUE;
+		return step_failed(m, SMFIP_NR_HDR);
+	return step_ok(SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -340,18 +360,17 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct msg *m;
 
 	if (c == NULL || c->m.cf == NULL)
-		return SMFIS_CONTINUE;
+		return step_ok(SMFIP_NR_BODY);
 	m = &c->m;
 	if (!m->in_body) {
 		m->in_body = true;
 		if (raw_append(m, "\r\n", 2) < 0)
-			return SMFIS_TEMPFAIL;
+			return step_failed(m, SMFIP_NR_BODY);
 	}
+	/* beyond the cap the chunks are dropped (the scan is partial: flagged) */
 	if (raw_append(m, (const char *)chunk, len) < 0)
-		return SMFIS_TEMPFAIL;
-	if (m->truncated && (G.steps & SMFIP_SKIP))
-		return SMFIS_SKIP;
-	return SMFIS_CONTINUE;
+		return step_failed(m, SMFIP_NR_BODY);
+	return step_ok(SMFIP_NR_BODY);
 }
 
 /* Text for X-Complaint-Status. */
@@ -675,7 +694,10 @@ cb_eom(SMFICTX *ctx)
 
 	if (c == NULL || c->m.cf == NULL)
 		return SMFIS_TEMPFAIL;
-	st = decide(ctx, &c->m);
+	if (c->m.failed)
+		st = tempfail(ctx, queue_id(ctx), "out of memory while receiving the message");
+	else
+		st = decide(ctx, &c->m);
 	msg_reset(&c->m);
 	return st;
 }
@@ -746,6 +768,9 @@ split_header(char *line, char **name, char **value)
 		(*value)++;
 	return 1;
 }
+
+/* The MTA goes on to the next step after these answers. */
+#define GOING(st) ((st) == SMFIS_CONTINUE || (st) == SMFIS_NOREPLY)
 
 int
 filter_test_file(const char *path, const char *envfrom, const strlist *rcpts)
@@ -825,21 +850,21 @@ filter_test_file(const char *path, const char *envfrom, const strlist *rcpts)
 	from_arg[0] = (char *)(envfrom ? envfrom : "<test@example.org>");
 	from_arg[1] = NULL;
 	st = cb_envfrom(ctx, from_arg);
-	for (size_t i = 0; st == SMFIS_CONTINUE && i < rcpts->n; i++) {
+	for (size_t i = 0; GOING(st) && i < rcpts->n; i++) {
 		rcpt_arg[0] = rcpts->v[i];
 		rcpt_arg[1] = NULL;
 		st = cb_envrcpt(ctx, rcpt_arg);
 	}
-	if (st == SMFIS_CONTINUE)
+	if (GOING(st))
 		st = cb_data(ctx);
-	for (int i = 0; st == SMFIS_CONTINUE && i < nh; i++)
+	for (int i = 0; GOING(st) && i < nh; i++)
 		st = cb_header(ctx, hv[i].name, hv[i].value);
-	for (size_t off = 0; st == SMFIS_CONTINUE && off < body.len; off += 65536) {
+	for (size_t off = 0; GOING(st) && off < body.len; off += 65536) {
 		size_t n = body.len - off < 65536 ? body.len - off : 65536;
 
 		st = cb_body(ctx, (unsigned char *)body.s + off, n);
 	}
-	if (st == SMFIS_CONTINUE || st == SMFIS_SKIP)
+	if (GOING(st))
 		st = cb_eom(ctx);
 	cb_close(ctx);
 	sl_free(&lines);

@@ -336,7 +336,7 @@ main(int argc, char **argv)
 	gid_t gid = 0;
 	bool drop;
 	int opt, fac, rc;
-	sigset_t set;
+	sigset_t set, stopset;
 	pthread_t tid;
 
 	sl_init(&test_rcpts);
@@ -392,7 +392,16 @@ main(int argc, char **argv)
 		daemonize();
 	write_pidfile(cf->pid_file);
 
-	/* every thread started from here on blocks SIGUSR1; the reload thread takes it */
+	/*
+	 * Every thread started from here on blocks the signals: SIGUSR1 goes to
+	 * the reload thread (sigwait), SIGTERM/SIGINT/SIGHUP to libmilter's own
+	 * signal thread, never to the store writer with its default action.
+	 */
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
