@@ -15,12 +15,22 @@
  * message costs one request/reply round trip (plus the connection's
  * negotiate/quit), and the MTA skips the milter for the rest of the message.
  *
- * Usage: null-milter -p unix:/path/to/sock [-f] [-T timeout_s]
+ * With -E it is the floor for a milter that must see the whole message
+ * (as complaint-milter does for mail to a complaints address): it asks for
+ * MAIL, RCPT, header, body and end-of-message events, with "no reply" on
+ * every one but end of message, keeps nothing, and answers SMFIS_ACCEPT at
+ * end of message.  That is the least a content milter can cost: the
+ * message's bytes cross the socket and one round trip waits at the end.
+ * The protocol benchmark (bench/run.sh) measures complaint-milter's
+ * end-of-message latency against this mode.
+ *
+ * Usage: null-milter -p unix:/path/to/sock [-E] [-f] [-T timeout_s]
  *   -p  the milter socket (unix:PATH or inet:PORT@127.0.0.1); a stale
  *       unix socket is removed at start.  The socket is created mode 0666 so
  *       the MTA's own user (postfix) can connect; protect it with the mode of
  *       its directory (Sendmail insists that no component of that directory
  *       path is world-writable: use e.g. a root-owned 0755 /run/NAME/).
+ *   -E  see the whole message, accept at end of message (see above).
  *   -f  stay in the foreground (the only mode: accepted for compatibility).
  *   -T  libmilter I/O timeout in seconds (default 7210, libmilter's own).
  * SIGTERM, SIGINT or SIGHUP stop it cleanly: smfi_stop(), plus connections
@@ -57,6 +67,68 @@ static sfsistat nm_envfrom(SMFICTX *ctx, char **argv)
 	(void)ctx;
 	(void)argv;
 	return SMFIS_ACCEPT;
+}
+
+/*
+ * -E: every step but end of message was negotiated "no reply" (the MTA
+ * offers that), so the callbacks say SMFIS_NOREPLY.  Returning
+ * SMFIS_CONTINUE there works too, but libmilter then logs "milter claimed
+ * not to reply in state N but did anyway" at LOG_ERR for every header.
+ * Each callback exists, so that no step falls back to libmilter's default.
+ */
+static sfsistat nm_noreply_addr(SMFICTX *ctx, char **argv)
+{
+	(void)ctx;
+	(void)argv;
+	return SMFIS_NOREPLY;
+}
+
+static sfsistat nm_header(SMFICTX *ctx, char *name, char *value)
+{
+	(void)ctx;
+	(void)name;
+	(void)value;
+	return SMFIS_NOREPLY;
+}
+
+static sfsistat nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	(void)ctx;
+	(void)chunk;
+	(void)len;
+	return SMFIS_NOREPLY;
+}
+
+static sfsistat nm_eom(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_ACCEPT;
+}
+
+/* -E: the whole message, replies only at end of message. */
+static sfsistat nm_negotiate_eom(SMFICTX *ctx, unsigned long f0,
+				 unsigned long f1, unsigned long f2,
+				 unsigned long f3, unsigned long *pf0,
+				 unsigned long *pf1, unsigned long *pf2,
+				 unsigned long *pf3)
+{
+	const unsigned long off = SMFIP_NOCONNECT | SMFIP_NOHELO |
+				  SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO |
+				      SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+				      SMFIP_NR_DATA | SMFIP_NR_UNKN |
+				      SMFIP_NR_EOH | SMFIP_NR_BODY |
+				      SMFIP_NR_HDR;
+
+	(void)ctx;
+	(void)f0;
+	(void)f2;
+	(void)f3;
+	*pf0 = 0;
+	*pf1 = (off | noreply) & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -157,7 +229,7 @@ static void nm_wake(const char *path)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: null-milter -p unix:/path/to/sock [-f] [-T timeout_s]\n");
+		"usage: null-milter -p unix:/path/to/sock [-E] [-f] [-T timeout_s]\n");
 	exit(2);
 }
 
@@ -167,10 +239,18 @@ int main(int argc, char **argv)
 	int timeout = -1;
 	int c;
 
-	while ((c = getopt(argc, argv, "p:fT:h")) != -1) {
+	while ((c = getopt(argc, argv, "p:EfT:h")) != -1) {
 		switch (c) {
 		case 'p':
 			sock = optarg;
+			break;
+		case 'E':
+			nm_desc.xxfi_envfrom = nm_noreply_addr;
+			nm_desc.xxfi_envrcpt = nm_noreply_addr;
+			nm_desc.xxfi_header = nm_header;
+			nm_desc.xxfi_body = nm_body;
+			nm_desc.xxfi_eom = nm_eom;
+			nm_desc.xxfi_negotiate = nm_negotiate_eom;
 			break;
 		case 'f':
 			break;
