@@ -1,7 +1,8 @@
 # complaint-milter — GNU make build.
 #
 # make            build every program into build/
-# make check      build and run every test (unit, corpus, MTA integration)
+# make check      build and run every test (unit, corpus, MTA integration,
+#                 and a smoke run of the benchmark harness)
 # make check-unit unit tests only
 # make check-cases complaint-cases end to end (tests/cases-cli.sh)
 # make sanitize   build with AddressSanitizer/UBSan into build/asan/ and run the
@@ -9,6 +10,7 @@
 # make valgrind   run the robustness corpus under valgrind (memcheck)
 # make bench      benchmarks: Postfix, protocol level, offline, memory (root)
 # make bench-smoke the benchmark harness with a few hundred messages
+# make install / uninstall / deb, check-man, check-install: see the end
 # make clean
 
 CC      ?= cc
@@ -101,7 +103,8 @@ check-milter-t: all
 check-cases: all
 	@sh tests/cases-cli.sh $(B)
 
-check: all check-unit check-corpus check-robust check-milter-t check-cases check-mta
+check: all check-unit check-corpus check-robust check-milter-t check-cases check-mta bench-smoke
+	@$(MAKE) --no-print-directory check-man check-install
 	@echo "make check: all test groups passed"
 
 sanitize:
@@ -116,3 +119,138 @@ valgrind: $(PROGS) $(UNIT_BIN)
 
 clean:
 	rm -rf build
+
+# ---- Install, uninstall, Debian package (issue 8; README "Install on a mail server") ----
+#
+# make install [PREFIX=/usr/local] [DESTDIR=]   programs, configuration, rules,
+#                 templates, holidays, man pages, systemd units, docs
+# make uninstall  removes what install put there; keeps /var/lib/complaint-milter
+#                 (the database), the user, and configuration files you edited
+# make deb        builds the Debian package from a copy of this tree into $(B)/deb/
+# make check-man  man pages: no warnings from man, every configuration key documented
+# make check-install  tests/install.sh: make install file list, the package
+#                 built, installed, run as its units run it, end to end, purged
+#
+# Daemons go to $(PREFIX)/sbin, the staff and check tools to $(PREFIX)/bin,
+# the configuration and the rules to /etc/complaint-milter (never over a file
+# you changed: the new version is put beside it as FILE.dist), templates and
+# holidays to $(PREFIX)/share/complaint-milter (the installed configuration
+# points TemplatesDir and HolidaysDir there; to change them, copy them to
+# /etc/complaint-milter and point the keys there).  As root without DESTDIR,
+# install also creates the system user complaint-milter (in groups postfix
+# and postdrop when they exist) and /var/lib/complaint-milter.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share/complaint-milter
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/complaint-milter
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+CONFDIR    ?= /etc/complaint-milter
+STATEDIR   ?= /var/lib/complaint-milter
+CM_USER    ?= complaint-milter
+INSTALL    ?= install
+VERSION    := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog 2>/dev/null)
+
+MAN_PAGES  := man/complaint-milter.8 man/complaint-reply.8 man/complaint-milter.conf.5 \
+              man/complaint-cases.1 man/complaint-check.1
+UNITS      := complaint-milter.service complaint-reply.service
+RULE_FILES := $(wildcard rules/*.rules)
+TEMPLATE_FILES := $(wildcard conf/templates/*/*.txt conf/templates/*/*.html)
+HOLIDAY_FILES  := $(wildcard conf/holidays/*.holidays) conf/holidays/closing.days
+INST       := $(B)/install
+
+.PHONY: install uninstall deb check-man check-install install-user
+# made again at every install: they depend on PREFIX, CONFDIR, ...
+.PHONY: $(INST)/complaint-milter.conf $(UNITS:%=$(INST)/%)
+
+# The installed configuration: the sample with the installed paths.
+$(INST)/complaint-milter.conf: conf/complaint-milter.conf Makefile
+	@mkdir -p $(INST)
+	sed -e 's|^\(Database[[:space:]]\+\).*|\1$(STATEDIR)/cases.sqlite|' \
+	    -e 's|^\(RulesDir[[:space:]]\+\).*|\1$(CONFDIR)/rules|' \
+	    -e 's|^\(TemplatesDir[[:space:]]\+\).*|\1$(DATADIR)/templates|' \
+	    -e 's|^\(HolidaysDir[[:space:]]\+\).*|\1$(DATADIR)/holidays|' $< >$@.tmp && mv $@.tmp $@
+
+$(UNITS:%=$(INST)/%): $(INST)/%.service: systemd/%.service.in Makefile
+	@mkdir -p $(INST)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFFILE@|$(CONFDIR)/complaint-milter.conf|g' \
+	    $< >$@.tmp && mv $@.tmp $@
+
+# install a configuration file unless the admin has one that differs
+inst_conf = if [ ! -e "$(2)" ] || cmp -s "$(1)" "$(2)"; then $(INSTALL) -m 644 "$(1)" "$(2)"; \
+	else $(INSTALL) -m 644 "$(1)" "$(2).dist"; \
+	echo "install: kept your $(2); the new version is $(2).dist"; fi
+
+install: $(PROGS) $(INST)/complaint-milter.conf $(UNITS:%=$(INST)/%)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR)/rules \
+	    $(DESTDIR)$(DATADIR)/holidays $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples/systemd \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 755 $(B)/complaint-milter $(B)/complaint-reply $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 755 $(B)/complaint-cases $(B)/complaint-check $(DESTDIR)$(BINDIR)/
+	@$(call inst_conf,$(INST)/complaint-milter.conf,$(DESTDIR)$(CONFDIR)/complaint-milter.conf)
+	@for f in $(RULE_FILES); do \
+	    $(call inst_conf,$$f,$(DESTDIR)$(CONFDIR)/$$f); done
+	@for f in $(TEMPLATE_FILES); do l=$${f#conf/templates/}; \
+	    $(INSTALL) -d $(DESTDIR)$(DATADIR)/templates/$${l%/*} && \
+	    $(INSTALL) -m 644 $$f $(DESTDIR)$(DATADIR)/templates/$$l || exit 1; done
+	$(INSTALL) -m 644 $(HOLIDAY_FILES) $(DESTDIR)$(DATADIR)/holidays/
+	$(INSTALL) -m 644 $(UNITS:%=$(INST)/%) $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 644 README.md doc/staff.md doc/schema.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 rules/README.md $(DESTDIR)$(DOCDIR)/rules.md
+	$(INSTALL) -m 644 conf/templates/README.md $(DESTDIR)$(DOCDIR)/templates.md
+	$(INSTALL) -m 644 conf/holidays/README.md $(DESTDIR)$(DOCDIR)/holidays.md
+	$(INSTALL) -m 644 doc/examples/complaints.sieve $(DESTDIR)$(DOCDIR)/examples/
+	sed '/^Message-ID:/d' tests/corpus/dev/001-nl-product-labeled.eml >$(DESTDIR)$(DOCDIR)/examples/test-complaint.eml
+	chmod 644 $(DESTDIR)$(DOCDIR)/examples/test-complaint.eml
+	$(INSTALL) -m 644 systemd/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/systemd/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(MAKE) -s install-user; \
+	else echo "install: DESTDIR set or not root: create user $(CM_USER) and $(STATEDIR) yourself (README)"; fi
+
+# The system user and the state directory (what the package's postinst does).
+install-user:
+	@getent passwd $(CM_USER) >/dev/null || useradd --system --user-group \
+	    --home-dir $(STATEDIR) --no-create-home --shell /usr/sbin/nologin \
+	    --comment "complaint-milter" $(CM_USER)
+	@for g in postfix postdrop; do getent group $$g >/dev/null && \
+	    usermod -a -G $$g $(CM_USER) || true; done
+	@$(INSTALL) -d -m 750 -o $(CM_USER) -g $$(id -gn $(CM_USER)) $(STATEDIR)
+	@echo "install: user $(CM_USER) ($$(id -Gn $(CM_USER))), $(STATEDIR)"
+
+# Configuration files are removed only when they are still as installed.
+uninstall: $(INST)/complaint-milter.conf
+	rm -f $(DESTDIR)$(SBINDIR)/complaint-milter $(DESTDIR)$(SBINDIR)/complaint-reply \
+	    $(DESTDIR)$(BINDIR)/complaint-cases $(DESTDIR)$(BINDIR)/complaint-check \
+	    $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(filter %.1,$(MAN_PAGES))) \
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(filter %.5,$(MAN_PAGES))) \
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(filter %.8,$(MAN_PAGES)))
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@c=$(DESTDIR)$(CONFDIR); for f in $(INST)/complaint-milter.conf $(RULE_FILES); do \
+	    t=$$c/$${f##*/}; case $$f in rules/*) t=$$c/$$f;; esac; \
+	    rm -f "$$t.dist"; if [ ! -e "$$t" ]; then :; elif cmp -s "$$f" "$$t"; then rm -f "$$t"; \
+	    else echo "uninstall: kept $$t (changed)"; fi; done; \
+	    rmdir $$c/rules $$c 2>/dev/null || true
+	@echo "uninstall: kept $(STATEDIR) (the database) and the user $(CM_USER)"
+
+# The Debian package, built from a copy of the tree (dpkg-buildpackage cleans
+# and writes into the parent directory: neither may touch this tree or build/).
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	    { echo "deb: run scripts/install-deps.sh --deb first"; exit 1; }
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/complaint-milter-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./local --exclude=./.git --exclude='*.o' . | \
+	    tar -xf - -C $(B)/deb/complaint-milter-$(VERSION)
+	cd $(B)/deb/complaint-milter-$(VERSION) && dpkg-buildpackage -us -uc -b $(DEB_FLAGS)
+	@ls -l $(B)/deb/*.deb
+
+check-man: $(B)/complaint-milter
+	@sh tests/man.sh $(B)/complaint-milter $(MAN_PAGES)
+
+check-install: all
+	@if [ "$$(id -u)" -ne 0 ]; then echo "install: not root, install tests skipped"; \
+	else B=$(B) bash tests/install.sh; fi

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Install the Debian packages complaint-milter needs to build, run and test.
-# Usage: scripts/install-deps.sh [--test | --bench]
+# Usage: scripts/install-deps.sh [--test | --bench | --deb]
 #   (nothing) build; --test also what `make check` needs; --bench also what
-#   `make bench` needs (MIMEDefang, profilers).
+#   `make bench` needs (MIMEDefang, profilers); --deb what `make deb` needs
+#   (also part of --test: make check builds and installs the package).
 # Idempotent; uses sudo only when not already root.
 set -eu
 SUDO=
@@ -19,10 +20,15 @@ TEST_PKGS="libcmocka-dev python3 sqlite3 valgrind postfix swaks m4 libwrap0
 # only TEST_PKGS: without MIMEDefang it leaves the peer out, with a note.
 BENCH_PKGS="mimedefang libdbd-sqlite3-perl libnet-dns-perl strace linux-perf"
 
+# make deb / make check-install: the package build, lintian, man page checks,
+# systemd-analyze (the systemd package; it need not be running).
+DEB_PKGS="dpkg-dev debhelper lintian man-db systemd adduser"
+
 want="$BUILD_PKGS"
 case "${1:-}" in
---test) want="$BUILD_PKGS $TEST_PKGS" ;;
---bench) want="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS" ;;
+--test) want="$BUILD_PKGS $TEST_PKGS $DEB_PKGS" ;;
+--bench) want="$BUILD_PKGS $TEST_PKGS $DEB_PKGS $BENCH_PKGS" ;;
+--deb) want="$BUILD_PKGS $DEB_PKGS" ;;
 esac
 
 missing=
