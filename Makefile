@@ -97,6 +97,7 @@ bench-smoke: all $(B)/null-milter $(BENCH_BIN) $(B)/stageprof
 
 check-milter-t: all
 	@sh tests/milter-t.sh $(B)/complaint-milter
+	@sh tests/reply-reload.sh $(B)
 
 # complaint-cases end to end: fixture database through the real pipeline,
 # every command, exit codes, JSON/CSV, read-only access, the Sieve example.

@@ -59,13 +59,15 @@ struct worker {
 	bool errors;			/* a database error in this round */
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGHUP || sig == SIGUSR1)
+		reloading = 1;
+	else
+		stopping = 1;
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -388,43 +390,104 @@ deliver(struct worker *w)
 
 /* ---- setup ---- */
 
+/*
+ * Load what the configuration names into w (config, sender, transport,
+ * templates, calendar); 0, or -1 with the reason in err and w untouched
+ * where it matters (a failed reload keeps the running worker).
+ */
+static int
+load(struct worker *w, const char *conf, char *err, size_t errlen)
+{
+	if ((w->cf = config_load(conf, err, errlen)) == NULL)
+		return -1;
+	if (reply_split_from(w->cf->reply_from, w->from_addr, sizeof(w->from_addr),
+	    w->from_name, sizeof(w->from_name)) < 0 || strrchr(w->from_addr, '@') == NULL) {
+		snprintf(err, errlen, "%s: ReplyFrom: expected \"Name <address>\"", conf);
+		return -1;
+	}
+	snprintf(w->domain, sizeof(w->domain), "%s", strrchr(w->from_addr, '@') + 1);
+	sl_init(&w->own);
+	if (sl_add(&w->own, w->from_addr) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < w->cf->recipients.n; i++)
+		if (sl_add(&w->own, w->cf->recipients.v[i]) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	if (submit_parse_transport(w->cf->reply_transport, &w->tr, err, errlen) < 0) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s: %s", conf, why);
+		return -1;
+	}
+	snprintf(w->tr.helo, sizeof(w->tr.helo), "%s", w->domain);
+	if ((w->tm = reply_templates_load(w->cf->templates_dir, w->cf->reply_language_fallback,
+	    err, errlen)) == NULL)
+		return -1;
+	if ((w->cal = calendar_load(w->cf->holidays_dir, w->cf->holiday_country, err,
+	    errlen)) == NULL)
+		return -1;
+	w->shift = today_shift();
+	return 0;
+}
+
+/* What load() made; the database connection is not its. */
+static void
+unload(struct worker *w)
+{
+	calendar_free(w->cal);
+	reply_templates_free(w->tm);
+	sl_free(&w->own);
+	config_unref(w->cf);
+	w->cal = NULL;
+	w->tm = NULL;
+	w->cf = NULL;
+}
+
 static void
 setup(struct worker *w, const char *conf)
 {
 	char err[1024];
 
-	if ((w->cf = config_load(conf, err, sizeof(err))) == NULL)
+	if (load(w, conf, err, sizeof(err)) < 0)
 		die(EX_CONFIG, "%s", err);
-	if (reply_split_from(w->cf->reply_from, w->from_addr, sizeof(w->from_addr),
-	    w->from_name, sizeof(w->from_name)) < 0 || strrchr(w->from_addr, '@') == NULL)
-		die(EX_CONFIG, "%s: ReplyFrom: expected \"Name <address>\"", conf);
-	snprintf(w->domain, sizeof(w->domain), "%s", strrchr(w->from_addr, '@') + 1);
-	sl_init(&w->own);
-	if (sl_add(&w->own, w->from_addr) < 0)
-		die(EX_OSERR, "out of memory");
-	for (size_t i = 0; i < w->cf->recipients.n; i++)
-		if (sl_add(&w->own, w->cf->recipients.v[i]) < 0)
-			die(EX_OSERR, "out of memory");
-	if (submit_parse_transport(w->cf->reply_transport, &w->tr, err, sizeof(err)) < 0)
-		die(EX_CONFIG, "%s: %s", conf, err);
-	snprintf(w->tr.helo, sizeof(w->tr.helo), "%s", w->domain);
-	if ((w->tm = reply_templates_load(w->cf->templates_dir, w->cf->reply_language_fallback,
-	    err, sizeof(err))) == NULL)
-		die(EX_CONFIG, "%s", err);
-	if ((w->cal = calendar_load(w->cf->holidays_dir, w->cf->holiday_country, err,
-	    sizeof(err))) == NULL)
-		die(EX_CONFIG, "%s", err);
-	w->shift = today_shift();
+}
+
+/*
+ * SIGHUP or SIGUSR1: load configuration, templates and holidays again; a
+ * broken set keeps the running one (and says why).  The database stays open:
+ * a new Database takes effect at restart.
+ */
+static void
+reload(struct worker *w, const char *conf)
+{
+	struct worker nw = *w;
+	char err[1024];
+
+	nw.cf = NULL;
+	nw.tm = NULL;
+	nw.cal = NULL;
+	sl_init(&nw.own);
+	if (load(&nw, conf, err, sizeof(err)) < 0) {
+		syslog(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
+		unload(&nw);
+		return;
+	}
+	if (strcmp(nw.cf->database, w->cf->database) != 0)
+		syslog(LOG_WARNING, "reload: a new Database takes effect only at restart");
+	unload(w);
+	*w = nw;
+	syslog(LOG_INFO, "reloaded %s", conf);
 }
 
 static void
 teardown(struct worker *w)
 {
 	store_close(w->st);
-	calendar_free(w->cal);
-	reply_templates_free(w->tm);
-	sl_free(&w->own);
-	config_unref(w->cf);
+	unload(w);
 	submit_cleanup();
 }
 
@@ -437,18 +500,24 @@ signals(void)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
 static void
-run(struct worker *w, bool once)
+run(struct worker *w, const char *conf, bool once)
 {
 	struct timespec poll = { 1, 0 };
 
 	while (!stopping) {
 		int n;
 
+		if (reloading) {
+			reloading = 0;
+			reload(w, conf);
+		}
 		w->errors = false;
 		scan(w);
 		n = deliver(w);
@@ -500,7 +569,7 @@ main(int argc, char **argv)
 	syslog(LOG_INFO, "started: database %s, transport %s, holidays %s, polling every second%s",
 	    w.cf->database, w.cf->reply_transport, w.cf->holiday_country,
 	    w.shift ? " (CM_TODAY set)" : "");
-	run(&w, once);
+	run(&w, conf, once);
 	syslog(LOG_INFO, "stopping");
 	teardown(&w);
 	return 0;

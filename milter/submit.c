@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -136,6 +137,35 @@ exit_result(int status, const char *path, char *err, size_t errlen)
 	    SUBMIT_PERMFAIL : SUBMIT_TEMPFAIL;
 }
 
+/*
+ * Wait for the submission program at most timeout seconds; a program that
+ * hangs (postdrop unable to write its queue, say) is killed and the reply
+ * tried again later.  0, or -1 when it had to be killed or waitpid failed.
+ */
+static int
+wait_child(pid_t pid, int timeout, int *status)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	long waited_ms = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (waited_ms >= (long)timeout * 1000) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return -1;
+		}
+		nanosleep(&tick, NULL);
+		waited_ms += 20;
+	}
+}
+
 static enum submit_result
 via_sendmail(const struct transport *t, const char *recipient, const char *msg, size_t len,
     char *err, size_t errlen)
@@ -160,11 +190,11 @@ via_sendmail(const struct transport *t, const char *recipient, const char *msg, 
 	close(fds[0]);
 	wr = write_all(fds[1], msg, len);
 	close(fds[1]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			snprintf(err, errlen, "waitpid: %s", strerror(errno));
-			return SUBMIT_TEMPFAIL;
-		}
+	if (wait_child(pid, t->timeout, &status) < 0) {
+		snprintf(err, errlen, "%s did not finish within %d s: killed, tried again later",
+		    t->path, t->timeout);
+		return SUBMIT_TEMPFAIL;
+	}
 	if (wr < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		snprintf(err, errlen, "%s did not read the whole message", t->path);
 		return SUBMIT_TEMPFAIL;

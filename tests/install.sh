@@ -441,6 +441,10 @@ check "milter alive after reload" kill -0 "$mp"
 fresh 002-nl-service-ticket.eml inst-3 >"$work/m3.eml"
 send "$work/o3" "$work/m3.eml"
 check "complaint after reload accepted" grep -q '^<-  250 ' "$work/o3"
+# the reply worker's ExecReload=: -n, then SIGHUP: it stays
+reload_unit complaint-reply.service && ok "reply worker reload (ExecReload=)" || bad "reply worker reload"
+sleep 0.5
+check "reply worker alive after reload" kill -0 "${mainpid[complaint-reply.service]:-0}"
 
 # the installed staff and check tools
 check "complaint-cases show (installed, default configuration)" bash -c "/usr/bin/complaint-cases show '$cid' | grep -q '$cid'"
