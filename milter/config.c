@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 enum ktype {
 	KT_STRING,	/* any non-empty text */
@@ -209,6 +210,33 @@ key_set(struct config *cf, const struct key *k, const char *v)
 	return "internal error: unknown key type";
 }
 
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+static int
+facility_lookup(const char *name)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (str_ieq(facilities[i].name, name))
+			return facilities[i].facility;
+	return -1;
+}
+
+int
+config_syslog_facility(const struct config *cf)
+{
+	int f = facility_lookup(cf->syslog_facility);
+
+	return f < 0 ? LOG_MAIL : f;
+}
+
 /* Checks that involve a value's meaning rather than its type. */
 static const char *
 config_validate(const struct config *cf, const char **key)
@@ -248,6 +276,9 @@ config_validate(const struct config *cf, const char **key)
 	s = cf->reply_transport;
 	if (strncmp(s, "smtp:", 5) && strncmp(s, "sendmail:/", 10))
 		return "must be smtp:HOST:PORT or sendmail:/PATH";
+	*key = "SyslogFacility";
+	if (facility_lookup(cf->syslog_facility) < 0)
+		return "must be mail, daemon, user or local0 to local7";
 	*key = "Socket";
 	s = cf->socket;
 	if (strncmp(s, "local:", 6) && strncmp(s, "unix:", 5) &&

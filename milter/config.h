@@ -62,6 +62,8 @@ void config_ref(struct config *cf);
 void config_unref(struct config *cf);
 /* Is addr (an envelope address, with or without <>) a complaints address? */
 bool config_is_recipient(const struct config *cf, const char *addr);
+/* The syslog facility (LOG_MAIL, ...) SyslogFacility names. */
+int config_syslog_facility(const struct config *cf);
 /* Is addr a Staff address (listed, or its @domain listed)? */
 bool config_is_staff(const struct config *cf, const char *addr);
 /* Print every key with its value, as a config file would say it. */

@@ -71,25 +71,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static int
-facility_of(const char *name)
-{
-	static const struct {
-		const char *n;
-		int f;
-	} tab[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (str_ieq(tab[i].n, name))
-			return tab[i].f;
-	return -1;
-}
-
 /* Path of a unix socket spec, or NULL for inet. */
 static const char *
 unix_path(const char *spec)
@@ -358,9 +339,7 @@ main(int argc, char **argv)
 	xmlInitParser();
 	if ((cf = load_all(&rs, &cal, err, sizeof(err))) == NULL)
 		die(EX_CONFIG, "%s", err);
-	if ((fac = facility_of(cf->syslog_facility)) < 0)
-		die(EX_CONFIG, "%s: SyslogFacility: unknown facility \"%s\"", conf_path,
-		    cf->syslog_facility);
+	fac = config_syslog_facility(cf);
 	if (cf->recipients.n == 0 && !test_file)
 		die(EX_CONFIG, "%s: no Recipient configured", conf_path);
 	if (check) {

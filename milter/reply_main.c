@@ -91,25 +91,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static int
-facility_of(const char *name)
-{
-	static const struct {
-		const char *n;
-		int f;
-	} tab[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (str_ieq(tab[i].n, name))
-			return tab[i].f;
-	return LOG_MAIL;
-}
-
 /* ---- dates ---- */
 
 /* CM_TODAY as an offset in seconds from the real today (0 when unset). */
@@ -555,7 +536,7 @@ main(int argc, char **argv)
 	setup(&w, conf);
 	closelog();
 	openlog("complaint-reply", LOG_PID | LOG_NDELAY | (fg ? LOG_PERROR : 0),
-	    facility_of(w.cf->syslog_facility));
+	    config_syslog_facility(w.cf));
 	if (check) {
 		printf("%s: configuration, templates and holidays OK\n", conf);
 		teardown(&w);
