@@ -261,7 +261,7 @@ pair_add(uint8_t *pairs, unsigned a, unsigned b)
 static bool
 could_start(pcre2_code *anch, pcre2_match_data *md, const uint8_t *subj, size_t n)
 {
-	int r = pcre2_match(anch, subj, n, 0, PCRE2_PARTIAL_HARD | PCRE2_NO_JIT, md, NULL);
+	int r = pcre2_match(anch, subj, n, 0, PCRE2_PARTIAL_HARD, md, NULL);
 
 	return r >= 0 || r == PCRE2_ERROR_PARTIAL;
 }
@@ -286,8 +286,7 @@ word_initial(const struct rclass *c, pcre2_match_data *md)
 				int r;
 
 				subj[0] = before[k];
-				r = pcre2_match(c->anch, subj, 3, 1, PCRE2_PARTIAL_HARD | PCRE2_NO_JIT,
-				    md, NULL);
+				r = pcre2_match(c->anch, subj, 3, 1, PCRE2_PARTIAL_HARD, md, NULL);
 				if (r >= 0 || r == PCRE2_ERROR_PARTIAL)
 					return false;
 			}
@@ -313,8 +312,9 @@ prefilter_build(struct rclass *c, const char *pat)
 	c->anch = compile(pat, true, msg, sizeof(msg), &erroff);
 	if (c->anch == NULL)
 		return 0;
+	/* partial matching probes the pairs below; complete matching scans */
 	if (getenv("CM_RULES_NO_JIT") == NULL)
-		(void)pcre2_jit_compile(c->anch, PCRE2_JIT_COMPLETE);
+		(void)pcre2_jit_compile(c->anch, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
 	if ((c->pairs = calloc(65536 / 8, 1)) == NULL ||
 	    (md = pcre2_match_data_create(4, NULL)) == NULL) {
 		free(c->pairs);
