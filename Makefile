@@ -33,6 +33,7 @@ PROGS   := $(B)/complaint-check $(B)/complaint-milter $(B)/complaint-cases $(B)/
 MILTER_OBJ := $(B)/obj/milter_main.o $(B)/obj/filter.o $(B)/obj/mfio.o
 
 .PHONY: all check check-unit check-cases check-corpus check-robust check-milter-t check-mta sanitize valgrind clean bench bench-smoke
+.PHONY: check-hostile fuzz fuzz-build check-fuzz check-privilege stress check-asan
 all: $(PROGS)
 
 $(B)/obj/%.o: milter/%.c $(wildcard milter/*.h) | $(B)/obj
@@ -82,10 +83,60 @@ check-robust: $(PROGS)
 	@if command -v valgrind >/dev/null; then VALGRIND=1 sh tests/robust.sh $(B)/complaint-check; \
 	else echo "robust: valgrind not installed, memcheck run skipped"; fi
 
+# Hostile input (tests/hostile.sh): generated worst cases and tests/regress/
+# through complaint-check and complaint-milter -t, bounded in time and memory.
+check-hostile: $(PROGS)
+	@sh tests/hostile.sh $(B)
+
+# libFuzzer harnesses (fuzz/): message bytes -> verdict, the rules loader, the
+# configuration parser; built with clang, ASan and UBSan into build/fuzz/.
+# make fuzz [FUZZ_SECONDS=60] runs each for FUZZ_SECONDS; check-fuzz runs
+# each for CHECK_FUZZ_SECONDS (20), skipped with a message without clang's
+# fuzzer runtime (scripts/install-deps.sh --fuzz).
+FUZZ_B        := build/fuzz
+FUZZ_SECONDS  ?= 60
+CHECK_FUZZ_SECONDS ?= 20
+FUZZ_HARNESSES := pipeline rules config
+FUZZ_OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+$(B)/fuzz_%: fuzz/fuzz_%.c $(B)/libcore.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Imilter -o $@ $< $(B)/libcore.a $(LDLIBS)
+
+fuzz-build:
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+	    clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || \
+	    { echo "fuzz: clang with its fuzzer runtime not found (scripts/install-deps.sh --fuzz)"; exit 2; }
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang OPT="$(FUZZ_OPT) -fsanitize=fuzzer-no-link" \
+	    $(FUZZ_HARNESSES:%=$(FUZZ_B)/fuzz_%)
+
+fuzz: fuzz-build
+	@sh fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS)
+
+check-fuzz:
+	@mkdir -p $(B); $(MAKE) --no-print-directory fuzz-build >$(B)/fuzz-build.err 2>&1; rc=$$?; \
+	if grep -q 'fuzzer runtime not found' $(B)/fuzz-build.err; then \
+	    echo "fuzz: clang's fuzzer runtime missing, fuzzing skipped (scripts/install-deps.sh --fuzz)"; \
+	elif [ $$rc -ne 0 ]; then cat $(B)/fuzz-build.err; echo "fuzz: 0 passed, 1 failed (build)"; exit 1; \
+	else sh fuzz/run.sh $(FUZZ_B) $(CHECK_FUZZ_SECONDS); fi
+
+# Least privilege (tests/privilege.sh): no shell and only prepared SQL in
+# milter/; as root, the daemon's user, groups, socket, and that it cannot
+# write its configuration or rules.
+check-privilege: all
+	@bash tests/privilege.sh
+
+# make stress: tests/stress.sh (root; not part of make check): 20,000
+# messages over 32 SMTP sessions through the private Postfix, then the same
+# with the milter SIGKILLed every 2 s.  STRESS_SCALE=small for a quick run.
+stress: all
+	@if [ "$$(id -u)" -ne 0 ]; then echo "stress: needs root (a private Postfix)"; exit 1; fi
+	@bash tests/stress.sh
+
 # Integration tests through a real Postfix and Sendmail (root, loopback only).
 check-mta: all $(B)/null-milter
 	@if [ "$$(id -u)" -ne 0 ]; then echo "mta: not root, integration tests skipped"; \
-	else bash tests/mta/milter-it.sh all && bash tests/mta/reply-it.sh; fi
+	else bash tests/mta/milter-it.sh all && bash tests/mta/reply-it.sh && \
+	    bash tests/mta/faults.sh; fi
 
 # Benchmarks (root, loopback only): bench/run.sh; see the README's Performance.
 # bench-smoke runs the same harness with a few hundred messages.
@@ -104,7 +155,7 @@ check-milter-t: all
 check-cases: all
 	@sh tests/cases-cli.sh $(B)
 
-check: all check-unit check-corpus check-robust check-milter-t check-cases check-mta bench-smoke
+check: all check-unit check-corpus check-robust check-hostile check-milter-t check-cases check-fuzz check-privilege check-mta check-asan bench-smoke
 	@$(MAKE) --no-print-directory check-man check-install
 	@echo "make check: all test groups passed"
 
@@ -112,9 +163,24 @@ sanitize:
 	$(MAKE) B=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run-unit.sh $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	ASAN_OPTIONS=detect_leaks=1 sh tests/robust.sh build/asan/complaint-check
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/hostile.sh build/asan
+
+# make sanitize, then one integration pass (tests/mta/milter-it.sh postfix)
+# with the ASan+UBSan milter as the daemon (root).  Any sanitizer report of
+# the daemon (written to build/asan/logs/) fails it; leak checking is left to
+# the unit tests and the -t runs (libmilter keeps per-thread state to the end).
+check-asan: sanitize
+	@if [ "$$(id -u)" -ne 0 ]; then echo "asan: not root, integration pass skipped"; else \
+	    rm -rf build/asan/logs && mkdir -p build/asan/logs && chmod 1777 build/asan/logs && \
+	    ASAN_OPTIONS=detect_leaks=0:log_path=$(CURDIR)/build/asan/logs/asan \
+	    UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build/asan/logs/ubsan \
+	    MILTER_BIN=$(CURDIR)/build/asan/complaint-milter bash tests/mta/milter-it.sh postfix && \
+	    if ls build/asan/logs/* >/dev/null 2>&1; then cat build/asan/logs/*; \
+	        echo "asan: 0 passed, 1 failed (sanitizer reports above)"; exit 1; fi; fi
 
 valgrind: $(PROGS) $(UNIT_BIN)
 	VALGRIND=1 sh tests/robust.sh $(B)/complaint-check
+	VALGRIND=1 sh tests/hostile.sh $(B)
 	for t in $(UNIT_BIN); do CM_RULES_NO_JIT=1 valgrind -q --suppressions=tests/valgrind.supp \
 	    --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t || exit 1; done
 

@@ -40,7 +40,7 @@ struct ctx {
 };
 
 #define SRC_STRIDE ((size_t)1 << 40)
-#define LANG_SAMPLE	60	/* language words counted at most */
+#define LANG_SAMPLE	30	/* language words counted at most */
 #define ESCALATION_WORDS 4	/* escalation words kept for the event */
 
 /*
@@ -51,11 +51,21 @@ struct ctx {
 #define MODEL_BEFORE	40
 #define MODEL_AFTER	24
 
+/*
+ * An anchored class at i.  What these classes match (a value, a filler, a
+ * separator) is short, so the pattern sees at most AT_WINDOW bytes: a
+ * lookahead such as ticket.value's (?=(?:[a-z-]*\d){4}) must not scan the
+ * rest of a 250 KB line after each of thousands of labels (quadratic time).
+ */
+#define AT_WINDOW	1024
+
 static bool
 at(struct ctx *x, enum rule_class rc, const char *s, size_t len, size_t i, struct rmatch *m)
 {
 	struct rmatch tmp;
 
+	if (len > i && len - i > AT_WINDOW)
+		len = i + AT_WINDOW;
 	return rules_find(x->rs, rc, x->sc, s, len, i, m ? m : &tmp) == 1;
 }
 
@@ -316,7 +326,8 @@ labeled_values(struct ctx *x, bool serial, const char *s, size_t len, size_t src
 		if (end == 0)
 			continue;
 		off = end;
-		if (skip_blanks(s, len, end) == line_end(s, len, end))
+		/* nothing more on the line (not line_end(): O(line) per label) */
+		if ((i = skip_blanks(s, len, end)) >= len || s[i] == '\n')
 			take_following_lines(x, serial, s, len, line_end(s, len, end), src, out, false);
 	}
 }

@@ -478,14 +478,75 @@ intake_fill(struct intake *in, const struct msg *m, const struct complaint *c,
 	in->event_type = event;
 }
 
+/*
+ * Tempfail log lines are rate limited per cause: while the database is
+ * locked or the disk full, every message of a burst fails the same way.  The
+ * first of a cause is logged; the same cause again within TEMPFAIL_QUIET
+ * seconds is counted, and the next line logged for it says how many were
+ * not.  Every message still gets its 451.
+ */
+#define TEMPFAIL_QUIET	10
+#define TEMPFAIL_CAUSES	8
+
+static struct {
+	pthread_mutex_t mu;
+	struct {
+		char why[128];
+		struct timespec last;	/* CLOCK_MONOTONIC of the last line logged */
+		unsigned long quiet;	/* not logged since */
+	} c[TEMPFAIL_CAUSES];
+} TF = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* 0: do not log; else the line is logged with *quiet not logged before it. */
+static int
+tempfail_log_due(const char *why, unsigned long *quiet)
+{
+	struct timespec now;
+	size_t i, oldest = 0;
+	int due = 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&TF.mu);
+	for (i = 0; i < TEMPFAIL_CAUSES; i++) {
+		if (strncmp(TF.c[i].why, why, sizeof(TF.c[i].why) - 1) == 0 && TF.c[i].why[0])
+			break;
+		if (TF.c[i].last.tv_sec < TF.c[oldest].last.tv_sec)
+			oldest = i;
+	}
+	if (i == TEMPFAIL_CAUSES) {	/* a new cause takes the stalest slot */
+		i = oldest;
+		snprintf(TF.c[i].why, sizeof(TF.c[i].why), "%s", why);
+		TF.c[i].quiet = 0;
+	} else if (now.tv_sec - TF.c[i].last.tv_sec < TEMPFAIL_QUIET) {
+		TF.c[i].quiet++;
+		due = 0;
+	}
+	if (due) {
+		*quiet = TF.c[i].quiet;
+		TF.c[i].quiet = 0;
+		TF.c[i].last = now;
+		if (TF.c[i].last.tv_sec == 0)
+			TF.c[i].last.tv_sec = 1;	/* 0 means never */
+	}
+	pthread_mutex_unlock(&TF.mu);
+	return due;
+}
+
 static sfsistat
 tempfail(SMFICTX *ctx, const char *qid, const char *why)
 {
 	static const char *const line[] = {
 		"Temporary problem recording your complaint; please try again later.",
 	};
+	unsigned long quiet = 0;
 
-	log_line(LOG_ERR, "%s: tempfail: %s", qid, why);
+	if (tempfail_log_due(why, &quiet)) {
+		if (quiet)
+			log_line(LOG_ERR, "%s: tempfail: %s (%lu more tempfails for this cause in "
+			    "the last %d s not logged)", qid, why, quiet, TEMPFAIL_QUIET);
+		else
+			log_line(LOG_ERR, "%s: tempfail: %s", qid, why);
+	}
 	mf_setmlreply(ctx, "451", "4.3.0", line, 1);
 	return SMFIS_TEMPFAIL;
 }

@@ -55,6 +55,10 @@ static const struct tag {
 /* The text being written and what is pending before its next character. */
 struct out {
 	strbuf sb;
+	size_t max;		/* stop once the text is this long (0: no limit):
+				   256 nested quotes before each of 100,000 short
+				   paragraphs make 1 MB of HTML 100 MB of text */
+	int full;		/* ... and it is */
 	int oom;		/* an append failed */
 	int started;		/* some text was written */
 	int bol;		/* at the start of a line, prefix not written */
@@ -90,8 +94,12 @@ tag_kind(const char *name)
 static void
 put(struct out *o, const char *p, size_t n)
 {
-	if (!o->oom && sb_append(&o->sb, p, n) < 0)
+	if (o->oom || o->full)
+		return;
+	if (sb_append(&o->sb, p, n) < 0)
 		o->oom = 1;
+	else if (o->max && o->sb.len >= o->max)
+		o->full = 1;
 }
 
 static void
@@ -292,7 +300,7 @@ walk(struct out *o, const xmlDoc *doc)
 {
 	const xmlNode *cur = doc->children;
 
-	while (cur != NULL && !o->oom) {
+	while (cur != NULL && !o->oom && !o->full) {
 		if (enter(o, cur)) {
 			if (cur->children != NULL) {
 				cur = cur->children;
@@ -317,11 +325,13 @@ walk(struct out *o, const xmlDoc *doc)
 static void
 tidy(strbuf *sb)
 {
-	char *r = sb->s, *w = sb->s, *end = sb->s + sb->len;
+	char *r, *w, *end;
 	int any = 0, blank = 0;
 
 	if (sb->s == NULL)
-		return;
+		return;		/* no text: NULL + 0 would be undefined */
+	r = w = sb->s;
+	end = sb->s + sb->len;
 	while (r < end) {
 		char *eol = memchr(r, '\n', (size_t)(end - r));
 		char *e;
@@ -351,23 +361,39 @@ tidy(strbuf *sb)
 }
 
 char *
-html_to_text(const char *html, size_t len)
+html_to_text_max(const char *html, size_t len, size_t max_out, bool *partial)
 {
 	const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 	    HTML_PARSE_NOWARNING | HTML_PARSE_NONET;
 	struct out o;
 	htmlDocPtr doc = NULL;
+	htmlParserCtxtPtr ctxt;
+	bool halted = false;
 
 	memset(&o, 0, sizeof(o));
 	sb_init(&o.sb);
 	o.bol = 1;
+	o.max = max_out;
 	if (html == NULL)
 		len = 0;
-	if (len > INT_MAX)
+	if (len > INT_MAX) {
 		len = INT_MAX;
+		halted = true;
+	}
 	xmlInitParser();
-	if (len > 0)
-		doc = htmlReadMemory(html, (int)len, NULL, "UTF-8", opts);
+	if (len > 0) {
+		if ((ctxt = htmlNewParserCtxt()) == NULL)
+			return NULL;
+		doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", opts);
+		/*
+		 * A fatal error stops the parser (in recovery mode only such
+		 * errors do): nesting deeper than libxml2's limit (256), say.
+		 * What came after it is not in the tree.
+		 */
+		if (ctxt->disableSAX)
+			halted = true;
+		htmlFreeParserCtxt(ctxt);
+	}
 	if (doc != NULL) {
 		walk(&o, doc);
 		xmlFreeDoc(doc);
@@ -376,6 +402,14 @@ html_to_text(const char *html, size_t len)
 		sb_free(&o.sb);
 		return NULL;
 	}
+	if (partial)
+		*partial = halted || o.full;
 	tidy(&o.sb);
 	return sb_steal(&o.sb);
+}
+
+char *
+html_to_text(const char *html, size_t len)
+{
+	return html_to_text_max(html, len, 0, NULL);
 }

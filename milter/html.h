@@ -21,6 +21,7 @@
 #ifndef CM_HTML_H
 #define CM_HTML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -30,5 +31,13 @@
  * Input beyond INT_MAX bytes (libxml2's limit) is ignored.
  */
 char *html_to_text(const char *html, size_t len);
+/*
+ * The same, writing at most about max_out bytes of text (0: no limit).
+ * *partial (when not NULL) tells whether text was left out: the limit was
+ * reached, or the parser gave up (nesting deeper than libxml2 allows, 256).
+ * The limit matters: "> " per quote level on every line lets 1 MB of
+ * deeply quoted HTML become 100 MB of text.
+ */
+char *html_to_text_max(const char *html, size_t len, size_t max_out, bool *partial);
 
 #endif

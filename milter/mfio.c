@@ -98,11 +98,31 @@ mf_quarantine(SMFICTX *ctx, const char *reason)
 	return smfi_quarantine(ctx, (char *)reason);
 }
 
+/*
+ * One reply line as the MTA must get it: Sendmail formats the text (a '%'
+ * must be written "%%") and Postfix undoes that quoting (milter8.c), so a
+ * '%' is doubled; CR and LF, which make libmilter refuse the reply, become
+ * spaces.  Writes at most outsz - 1 bytes.
+ */
+static void
+reply_line(const char *in, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (; *in && o + 2 < outsz; in++) {
+		if (*in == '%')
+			out[o++] = '%';
+		out[o++] = *in == '\r' || *in == '\n' ? ' ' : *in;
+	}
+	out[o] = '\0';
+}
+
 int
 mf_setmlreply(SMFICTX *ctx, const char *rcode, const char *xcode,
     const char *const *lines, int n)
 {
 	const char *l[MF_REPLY_LINES + 1];
+	char esc[MF_REPLY_LINES][512];	/* smfi_setmlreply copies them */
 
 	if (n > MF_REPLY_LINES)
 		n = MF_REPLY_LINES;
@@ -112,6 +132,10 @@ mf_setmlreply(SMFICTX *ctx, const char *rcode, const char *xcode,
 		for (int i = 0; i < n; i++)
 			fprintf(test_out, "reply %s%c%s %s\n", rcode, i + 1 < n ? '-' : ' ', xcode, l[i]);
 		return MI_SUCCESS;
+	}
+	for (int i = 0; i < n; i++) {
+		reply_line(lines[i], esc[i], sizeof(esc[i]));
+		l[i] = esc[i];
 	}
 	/* smfi_setmlreply stops at the first NULL */
 	return smfi_setmlreply(ctx, rcode, xcode, l[0], l[1], l[2], l[3], l[4], l[5], l[6],

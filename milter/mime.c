@@ -241,8 +241,12 @@ static void walk_message(struct walk *w, GMimeMessage *msg, bool forwarded, int 
 static void
 walk_object(struct walk *w, struct level *lv, GMimeObject *obj, bool forwarded, int depth)
 {
-	if (obj == NULL || w->oom || depth > MIME_MAX_DEPTH)
+	if (obj == NULL || w->oom)
 		return;
+	if (depth > MIME_MAX_DEPTH) {
+		w->mt->truncated = true;	/* not read: a partial scan */
+		return;
+	}
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int n = g_mime_multipart_get_count(mp);
@@ -258,8 +262,12 @@ walk_object(struct walk *w, struct level *lv, GMimeObject *obj, bool forwarded, 
 			walk_message(w, inner, true, depth + 1, lv);
 		return;
 	}
-	if (!GMIME_IS_PART(obj) || ++w->leaves > MIME_MAX_LEAVES)
+	if (!GMIME_IS_PART(obj))
 		return;
+	if (++w->leaves > MIME_MAX_LEAVES) {
+		w->mt->truncated = true;	/* parts past the cap: a partial scan */
+		return;
+	}
 
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	bool plain = ct == NULL || g_mime_content_type_is_type(ct, "text", "plain");
@@ -301,11 +309,15 @@ flush_level(struct walk *w, struct level *lv, struct level *parent)
 		if (it->type == IT_DONE || (it->type == IT_PLAIN && have_plain)) {
 			/* as it is */
 		} else if (it->type == IT_HTML && !have_plain) {
-			t = html_to_text(it->text, strlen(it->text));
+			bool partial = false;
+
+			t = html_to_text_max(it->text, strlen(it->text), w->max_scan + 1, &partial);
 			if (t == NULL) {
 				w->oom = 1;
 				break;
 			}
+			if (partial)
+				w->mt->truncated = true;
 			free(it->text);
 			from_html = true;
 		} else {
@@ -327,8 +339,10 @@ walk_message(struct walk *w, GMimeMessage *msg, bool forwarded, int depth, struc
 {
 	struct level lv = { NULL, 0, 0 };
 
-	if (depth > MIME_MAX_DEPTH)
+	if (depth > MIME_MAX_DEPTH) {
+		w->mt->truncated = true;
 		return;
+	}
 	walk_object(w, &lv, g_mime_message_get_mime_part(msg), forwarded, depth);
 	flush_level(w, &lv, parent);
 }

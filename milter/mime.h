@@ -41,7 +41,9 @@ struct msgtext {
 	struct textpart *parts;
 	size_t nparts;
 	size_t text_bytes;
-	bool truncated;		/* text beyond max_scan was dropped */
+	bool truncated;		/* a partial scan: text beyond max_scan, parts past
+				   the depth or count cap, or HTML the parser gave
+				   up on, were dropped */
 	bool no_headers;	/* the bytes did not parse as a message */
 };
 

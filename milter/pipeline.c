@@ -27,8 +27,11 @@ pipeline_run(const struct pipeline_opts *po, const char *buf, size_t len,
 		rscan_free(&sc);
 		return -1;
 	}
+	/* the decoded subject and, once built, the text: see rscan_set_valid() */
+	(void)rscan_set_valid(&sc, mt.subject, strlen(mt.subject));
 	if (doc_build(&d, &mt, po->rules, &sc) < 0)
 		goto out;
+	(void)rscan_set_valid(&sc, d.text.s, d.text.len);
 	c->subject = strdup(mt.subject);
 	c->from_addr = strdup(mt.from_addr);
 	c->from_name = strdup(mt.from_name);

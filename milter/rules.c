@@ -74,6 +74,18 @@ struct rule {
 struct rclass {
 	pcre2_code *re;		/* combined alternation, NULL when no rules */
 	pcre2_code *anch;	/* the same, anchored: used with the prefilter */
+	/*
+	 * Without the JIT, pcre2_match() checks the UTF-8 of the subject from
+	 * the start offset to its end on every call when the pattern has
+	 * PCRE2_MATCH_INVALID_UTF (PCRE2_NO_UTF_CHECK is then ignored), so a
+	 * text of n bytes scanned match by match, or position by position
+	 * after the prefilter, costs O(n^2): minutes for 250 KB.  Where the JIT
+	 * is not there (CM_RULES_NO_JIT, valgrind, a system that forbids
+	 * writable executable memory), re and anch are compiled once more
+	 * without that option, for texts known to be valid UTF-8
+	 * (rscan_set_valid()), matched with PCRE2_NO_UTF_CHECK.
+	 */
+	pcre2_code *re_valid, *anch_valid;
 	uint8_t *pairs;		/* 65536-bit set of byte pairs that can start a match */
 	bool word_initial;	/* no match starts right after [A-Za-z0-9_] */
 	struct rule *rules;
@@ -356,6 +368,27 @@ prefilter_build(struct rclass *c, const char *pat)
 	return 0;
 }
 
+/* A pattern that exists and has no JIT code. */
+static bool
+no_jit(const pcre2_code *re)
+{
+	size_t size = 0;
+
+	return re != NULL && (pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &size) != 0 || size == 0);
+}
+
+/* The class compiled for valid UTF-8 only; NULL when that fails (not fatal). */
+static pcre2_code *
+twin(const char *pat, bool anchored)
+{
+	int errcode;
+	PCRE2_SIZE off;
+
+	return pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+	    (COMPILE_OPTS & ~(uint32_t)PCRE2_MATCH_INVALID_UTF) | (anchored ? PCRE2_ANCHORED : 0),
+	    &errcode, &off, NULL);
+}
+
 static int
 rules_file_filter(const struct dirent *d)
 {
@@ -431,6 +464,12 @@ rules_load(const char *dir, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	for (int rc = 0; rc < RC__COUNT; rc++) {
+		struct rclass *c = &rs->cls[rc];
+
+		c->re_valid = no_jit(c->re) ? twin(srcs[rc].pat.s, class_info[rc].anchored) : NULL;
+		c->anch_valid = no_jit(c->anch) ? twin(srcs[rc].pat.s, true) : NULL;
+	}
 	if ((rs->mctx = pcre2_match_context_create(NULL)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", dir);
 		goto fail;
@@ -463,6 +502,8 @@ rules_unref(struct rules *rs)
 
 		pcre2_code_free(c->re);
 		pcre2_code_free(c->anch);
+		pcre2_code_free(c->re_valid);
+		pcre2_code_free(c->anch_valid);
 		free(c->pairs);
 		for (size_t i = 0; i < c->n; i++) {
 			free(c->rules[i].name);
@@ -553,7 +594,7 @@ fill:
 int
 rscan_init(struct rscan *sc)
 {
-	sc->limit_hit = false;
+	memset(sc, 0, sizeof(*sc));
 	sc->ws = calloc(1, sizeof(struct wscache));
 	sc->md = pcre2_match_data_create(32, NULL);
 	if (sc->md == NULL || sc->ws == NULL) {
@@ -577,12 +618,81 @@ rscan_free(struct rscan *sc)
 	sc->ws = NULL;
 }
 
-/* pcre2_match with the class's limits; <0 on no match or error (limit_hit set). */
-static int
-match_once(const struct rules *rs, pcre2_code *re, struct rscan *sc, const char *s,
-    size_t len, size_t off)
+/* Is s[0..n) valid UTF-8 as PCRE2_UTF understands it (no surrogates, <= U+10FFFF)? */
+static bool
+utf8_valid(const uint8_t *s, size_t n)
 {
-	int r = pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, sc->md, rs->mctx);
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			k = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			k = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			k = 3, cp = c & 0x07;
+		else
+			return false;
+		if (n - i <= k)
+			return false;
+		for (unsigned j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3F);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+int
+rscan_set_valid(struct rscan *sc, const char *s, size_t len)
+{
+	if (s == NULL || sc->nvalid >= sizeof(sc->valid) / sizeof(sc->valid[0]) ||
+	    !utf8_valid((const uint8_t *)s, len))
+		return -1;
+	sc->valid[sc->nvalid].s = s;
+	sc->valid[sc->nvalid].len = len;
+	sc->nvalid++;
+	return 0;
+}
+
+/* Does s[0..len) lie in a text declared valid, cut at character boundaries? */
+static bool
+known_valid(const struct rscan *sc, const char *s, size_t len)
+{
+	for (size_t i = 0; i < sc->nvalid; i++) {
+		const char *b = sc->valid[i].s, *e = b + sc->valid[i].len;
+
+		if (s >= b && s <= e && len <= (size_t)(e - s))
+			return (s == e || ((uint8_t)*s & 0xC0) != 0x80) &&
+			    (s + len == e || ((uint8_t)s[len] & 0xC0) != 0x80);
+	}
+	return false;
+}
+
+/*
+ * pcre2_match with the class's limits; <0 on no match or error (limit_hit
+ * set).  valid: the twin compiled for valid UTF-8 (NULL: none), used when
+ * the subject is known valid (see struct rclass).
+ */
+static int
+match_once(const struct rules *rs, pcre2_code *re, pcre2_code *valid, struct rscan *sc,
+    const char *s, size_t len, size_t off)
+{
+	int r = valid != NULL && known_valid(sc, s, len) ?
+	    pcre2_match(valid, (PCRE2_SPTR)s, len, off, PCRE2_NO_UTF_CHECK, sc->md, rs->mctx) :
+	    pcre2_match(re, (PCRE2_SPTR)s, len, off, 0, sc->md, rs->mctx);
 
 	if (r < 0 && r != PCRE2_ERROR_NOMATCH)
 		sc->limit_hit = true;
@@ -596,6 +706,8 @@ match_prefiltered(const struct rules *rs, const struct rclass *c, struct rscan *
 {
 	const uint8_t *u = (const uint8_t *)s;
 	const struct wstarts *w = c->word_initial ? wstarts_get(sc, s, len) : NULL;
+	/* known_valid() once for the whole scan, not at every position */
+	pcre2_code *anch_valid = c->anch_valid && known_valid(sc, s, len) ? c->anch_valid : NULL;
 
 	if (w != NULL) {
 		/* first word start at or after off (binary search) */
@@ -614,7 +726,7 @@ match_prefiltered(const struct rules *rs, const struct rclass *c, struct rscan *
 
 			if (i + 1 < len && !pair_set(c->pairs, u[i], u[i + 1]))
 				continue;
-			if (match_once(rs, c->anch, sc, s, len, i) >= 0)
+			if (match_once(rs, c->anch, anch_valid, sc, s, len, i) >= 0)
 				return 1;
 		}
 	} else {
@@ -622,12 +734,12 @@ match_prefiltered(const struct rules *rs, const struct rclass *c, struct rscan *
 			/* the last byte pairs with nothing: try it as pcre2 would */
 			if (i + 1 < len && !pair_set(c->pairs, u[i], u[i + 1]))
 				continue;
-			if (match_once(rs, c->anch, sc, s, len, i) >= 0)
+			if (match_once(rs, c->anch, anch_valid, sc, s, len, i) >= 0)
 				return 1;
 		}
 	}
 	/* an empty match at the very end is possible for some patterns */
-	return match_once(rs, c->anch, sc, s, len, len) >= 0 ? 1 : -1;
+	return match_once(rs, c->anch, anch_valid, sc, s, len, len) >= 0 ? 1 : -1;
 }
 
 int
@@ -644,7 +756,7 @@ rules_find(const struct rules *rs, enum rule_class rc, struct rscan *sc,
 	if (c->pairs != NULL)
 		r = match_prefiltered(rs, c, sc, s, len, off);
 	else
-		r = match_once(rs, c->re, sc, s, len, off);
+		r = match_once(rs, c->re, c->re_valid, sc, s, len, off);
 	if (r < 0)
 		return 0;
 	ov = pcre2_get_ovector_pointer(sc->md);

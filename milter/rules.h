@@ -55,6 +55,11 @@ struct rscan {
 	void *md;		/* pcre2_match_data */
 	bool limit_hit;		/* a match hit the match/depth limit */
 	void *ws;		/* rules.c: where words start in the texts searched */
+	struct {		/* texts declared valid UTF-8 (rscan_set_valid) */
+		const char *s;
+		size_t len;
+	} valid[2];
+	size_t nvalid;
 };
 
 /* Load every NAME.rules file in dir (sorted).  NULL with "file:line: message" in err. */
@@ -66,6 +71,15 @@ const char *rules_class_name(enum rule_class rc);
 
 int rscan_init(struct rscan *sc);
 void rscan_free(struct rscan *sc);
+/*
+ * Declare s[0..len) valid UTF-8 (at most two texts per rscan): checked here,
+ * once (-1: not valid, or no room; nothing declared).  The text must not
+ * change while sc is in use.  Without the JIT, matches on pieces of it that
+ * are cut at character boundaries then skip pcre2's UTF check, which
+ * otherwise reads the rest of the subject at every call (quadratic on long
+ * texts).  The answers are the same either way.
+ */
+int rscan_set_valid(struct rscan *sc, const char *s, size_t len);
 
 /*
  * Find the first match of class rc in s[0..len) starting at off (anchored

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "json.h"
 
@@ -1550,7 +1551,19 @@ struct pending {
 };
 
 struct store_writer {
-	struct store *st;
+	struct store *st;		/* NULL after a failed reopen */
+	/*
+	 * The database file the connection has open.  Before each batch the
+	 * writer looks at the path again: removed (rm, mv) means the batch
+	 * fails (4xx) until the file is back, never a fresh database with case
+	 * numbers starting again at 1 (IDs already in mail would be reused);
+	 * another file there (restored from a backup) is opened.
+	 */
+	char *path;
+	unsigned busy_ms;
+	bool watch;			/* path is a file we can stat */
+	dev_t dev;
+	ino_t ino;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t work;		/* pending ops or stopping */
@@ -1632,6 +1645,36 @@ finish_batch(struct store_writer *w, struct pending *batch, const struct batch_c
 	}
 }
 
+/*
+ * Before a batch: is the database still the file we have open?  0 yes (or
+ * reopened), -1 with msg when the batch must fail.
+ */
+static int
+writer_check(struct store_writer *w, char *msg, size_t msglen)
+{
+	struct stat sb;
+	char err[512];
+
+	if (!w->watch)
+		return 0;
+	if (stat(w->path, &sb) < 0) {
+		snprintf(msg, msglen, "database %s: %s (removed while the milter runs? put it "
+		    "back, or restart the milter to start a new one)", w->path, strerror(errno));
+		return -1;
+	}
+	if (w->st != NULL && sb.st_dev == w->dev && sb.st_ino == w->ino)
+		return 0;
+	/* another file at the path (restored from a backup), or not open: open it */
+	store_close(w->st);
+	if ((w->st = store_open(w->path, w->busy_ms, err, sizeof(err))) == NULL) {
+		snprintf(msg, msglen, "%.*s", (int)(msglen > 0 ? msglen - 1 : 0), err);
+		return -1;
+	}
+	w->dev = sb.st_dev;
+	w->ino = sb.st_ino;
+	return 0;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -1653,7 +1696,14 @@ writer_main(void *arg)
 		memset(&bc, 0, sizeof(bc));
 		for (struct pending *p = batch; p; p = p->next)
 			bc.n++;
-		run_batch(w->st, batch, &bc);
+		{
+			char msg[sizeof(batch->op->errmsg)];
+
+			if (writer_check(w, msg, sizeof(msg)) < 0)
+				fail_all(batch, msg);
+			else
+				run_batch(w->st, batch, &bc);
+		}
 		pthread_mutex_lock(&w->mu);
 		finish_batch(w, batch, &bc);
 	}
@@ -1675,6 +1725,23 @@ store_writer_start(const char *path, unsigned busy_timeout_ms, char *err, size_t
 		free(w);
 		return NULL;
 	}
+	{
+		struct stat sb;
+
+		w->busy_ms = busy_timeout_ms;
+		w->watch = strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 &&
+		    stat(path, &sb) == 0;
+		if (w->watch) {
+			w->dev = sb.st_dev;
+			w->ino = sb.st_ino;
+		}
+		if ((w->path = strdup(path)) == NULL) {
+			snprintf(err, errlen, "store writer: out of memory");
+			store_close(w->st);
+			free(w);
+			return NULL;
+		}
+	}
 	w->tail = &w->head;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
@@ -1683,6 +1750,7 @@ store_writer_start(const char *path, unsigned busy_timeout_ms, char *err, size_t
 		pthread_cond_destroy(&w->work);
 		pthread_mutex_destroy(&w->mu);
 		store_close(w->st);
+		free(w->path);
 		free(w);
 		return NULL;
 	}
@@ -1770,5 +1838,6 @@ store_writer_stop(struct store_writer *w)
 	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->mu);
 	store_close(w->st);
+	free(w->path);
 	free(w);
 }

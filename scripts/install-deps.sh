@@ -1,9 +1,11 @@
 #!/bin/sh
 # Install the Debian packages complaint-milter needs to build, run and test.
-# Usage: scripts/install-deps.sh [--test | --bench | --deb]
+# Usage: scripts/install-deps.sh [--test | --bench | --deb | --fuzz]
 #   (nothing) build; --test also what `make check` needs; --bench also what
 #   `make bench` needs (MIMEDefang, profilers); --deb what `make deb` needs
-#   (also part of --test: make check builds and installs the package).
+#   (also part of --test: make check builds and installs the package);
+#   --fuzz clang and its libFuzzer runtime for make fuzz (also part of --test:
+#   make check-fuzz runs the harnesses briefly).
 # Idempotent; uses sudo only when not already root.
 set -eu
 SUDO=
@@ -12,8 +14,12 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 BUILD_PKGS="build-essential pkg-config libgmime-3.0-dev libpcre2-dev libsqlite3-dev
 	libmilter-dev libxml2-dev libcurl4-openssl-dev"
 TEST_PKGS="libcmocka-dev python3 sqlite3 valgrind postfix swaks m4 libwrap0
-	liblockfile1 iproute2 util-linux procps
+	liblockfile1 iproute2 util-linux procps e2fsprogs
 	dovecot-core dovecot-sieve"
+# make fuzz / check-fuzz: clang with -fsanitize=fuzzer (libFuzzer's runtime is
+# in libclang-rt-14-dev).  tests/mta/faults.sh needs e2fsprogs (above):
+# mkfs.ext4 for its small database file system, chattr for read-only.
+FUZZ_PKGS="clang libclang-rt-14-dev"
 # make bench (bench/run.sh) beyond the test packages: the MIMEDefang peer
 # (its Mail::MIMEDefang::Net needs Net::DNS, which the package does not
 # depend on), and strace/perf for bench/profile.sh.  make bench-smoke needs
@@ -26,9 +32,10 @@ DEB_PKGS="dpkg-dev debhelper lintian man-db systemd adduser"
 
 want="$BUILD_PKGS"
 case "${1:-}" in
---test) want="$BUILD_PKGS $TEST_PKGS $DEB_PKGS" ;;
+--test) want="$BUILD_PKGS $TEST_PKGS $DEB_PKGS $FUZZ_PKGS" ;;
 --bench) want="$BUILD_PKGS $TEST_PKGS $DEB_PKGS $BENCH_PKGS" ;;
 --deb) want="$BUILD_PKGS $DEB_PKGS" ;;
+--fuzz) want="$BUILD_PKGS $FUZZ_PKGS" ;;
 esac
 
 missing=

@@ -4,6 +4,8 @@
 #
 # Usage (as root, from anywhere): tests/mta/milter-it.sh [postfix|sendmail|all]
 #   env: SM_CACHE  unpacked Sendmail (default /var/tmp/cm-sendmail-cache)
+#        MILTER_BIN the milter to test (default build/complaint-milter; CI also
+#                  runs it with build/asan/complaint-milter)
 #        KEEP=1    keep the work directory for inspection
 #
 # The milter runs as it would in production: started as root, socket under a
@@ -17,7 +19,7 @@ top=$(cd "$here/../.." && pwd)
 PF_LIB=1 . "$here/postfix.sh"
 SM_LIB=1 . "$here/sendmail.sh"
 
-MILTER=$top/build/complaint-milter
+MILTER=${MILTER_BIN:-$top/build/complaint-milter}
 CORPUS=$top/tests/corpus/dev
 SM_CACHE=${SM_CACHE:-/var/tmp/cm-sendmail-cache}
 what=${1:-all}

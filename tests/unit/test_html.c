@@ -266,6 +266,57 @@ test_deep_nesting(void **state)
 	free(in);
 }
 
+/* html_to_text_max(): what was left out is said (a partial scan, never a reject). */
+static void
+test_partial(void **state)
+{
+	size_t len;
+	bool partial = true;
+	char *in, *s;
+
+	(void)state;
+	s = html_to_text_max("<p>all of it</p>", 16, 0, &partial);
+	assert_string_equal(s, "all of it");
+	assert_false(partial);
+	free(s);
+	/* deeper than libxml2's limit: the parser gives up, the rest is lost */
+	in = nest(300, "<div>", "deep text", "</div>", &len);
+	s = html_to_text_max(in, len, 0, &partial);
+	assert_non_null(s);
+	assert_true(partial);
+	free(s);
+	free(in);
+	in = nest(200, "<div>", "deep text", "</div>", &len);
+	s = html_to_text_max(in, len, 0, &partial);
+	assert_string_equal(s, "deep text");
+	assert_false(partial);
+	free(s);
+	free(in);
+	/* 250 quote levels before each of 20,000 paragraphs: cut at the limit */
+	in = nest(250, "<blockquote>", "", "", &len);
+	{
+		size_t n = 20000, pl = strlen("<p>x</p>");
+		char *big = malloc(len + n * pl + 1);
+
+		assert_non_null(big);
+		memcpy(big, in, len);
+		for (size_t i = 0; i < n; i++)
+			memcpy(big + len + i * pl, "<p>x</p>", pl);
+		big[len + n * pl] = '\0';
+		s = html_to_text_max(big, len + n * pl, 65536, &partial);
+		assert_non_null(s);
+		assert_true(partial);
+		assert_in_range(strlen(s), 60000, 65536 + 1024);
+		free(s);
+		free(big);
+	}
+	free(in);
+	/* NULL partial is allowed */
+	s = html_to_text_max("<p>x</p>", 8, 0, NULL);
+	assert_string_equal(s, "x");
+	free(s);
+}
+
 static void
 test_big_input(void **state)
 {
@@ -309,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_nul_bytes),
 		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_big_input),
 	};
 
