@@ -20,6 +20,8 @@ PF_LIB=1 . "$here/postfix.sh"
 SM_LIB=1 . "$here/sendmail.sh"
 
 MILTER=${MILTER_BIN:-$top/build/complaint-milter}
+# the staff tool of the same build as the milter (build/ or build/asan/)
+CASES=$(dirname "$MILTER")/complaint-cases
 CORPUS=$top/tests/corpus/dev
 SM_CACHE=${SM_CACHE:-/var/tmp/cm-sendmail-cache}
 what=${1:-all}
@@ -323,13 +325,13 @@ lifecycle_tests() {
 	fresh "$CORPUS/001-nl-product-labeled.eml" it-staff-new >"$work/l6.eml"
 	FROM=staff@example.com send "$work/ol6" --to complaints@example.com --data "@$work/l6.eml"
 	check "lifecycle: staff mail never opens a case" test "$(sql "select count(*) from cases where message_id='it-staff-new@test.example'")" = 0
-	"$top/build/complaint-cases" --db "$db" -c "$work/milter.conf" show "$cid" >"$work/show.out" 2>&1
+	"$CASES" --db "$db" -c "$work/milter.conf" show "$cid" >"$work/show.out" 2>&1
 	for ev in flagged completed acknowledged updated escalated; do
 		check "complaint-cases show: the story has '$ev'" grep -q "$ev" "$work/show.out"
 	done
-	"$top/build/complaint-cases" --db "$db" -c "$work/milter.conf" --today 2027-06-01 overdue >"$work/overdue.out" 2>&1
+	"$CASES" --db "$db" -c "$work/milter.conf" --today 2027-06-01 overdue >"$work/overdue.out" 2>&1
 	check "complaint-cases overdue: the case is overdue on 2027-06-01" grep -q "$cid" "$work/overdue.out"
-	"$top/build/complaint-cases" --db "$db" -c "$work/milter.conf" --today "$(date +%F)" overdue >"$work/overdue2.out" 2>&1
+	"$CASES" --db "$db" -c "$work/milter.conf" --today "$(date +%F)" overdue >"$work/overdue2.out" 2>&1
 	check "complaint-cases overdue: not overdue today" bash -c "! grep -q '$cid' '$work/overdue2.out'"
 }
 
