@@ -33,7 +33,7 @@ PROGS   := $(B)/complaint-check $(B)/complaint-milter $(B)/complaint-cases $(B)/
 MILTER_OBJ := $(B)/obj/milter_main.o $(B)/obj/filter.o $(B)/obj/mfio.o
 
 .PHONY: all check check-unit check-cases check-corpus check-robust check-milter-t check-mta sanitize valgrind clean bench bench-smoke
-.PHONY: check-hostile fuzz fuzz-build check-fuzz check-privilege stress check-asan
+.PHONY: check-hostile fuzz fuzz-build check-fuzz check-privilege stress check-asan check-abuse
 all: $(PROGS)
 
 $(B)/obj/%.o: milter/%.c $(wildcard milter/*.h) | $(B)/obj
@@ -119,6 +119,12 @@ check-fuzz:
 	elif [ $$rc -ne 0 ]; then cat $(B)/fuzz-build.err; echo "fuzz: 0 passed, 1 failed (build)"; exit 1; \
 	else sh fuzz/run.sh $(FUZZ_B) $(CHECK_FUZZ_SECONDS); fi
 
+# The reply worker under abuse (tests/mta/reply-abuse.sh, no MTA needed): a
+# flood from one forged sender, two instances pointed at each other, a naive
+# auto-responder, a rejected complaint, the worker SIGKILLed mid-send.
+check-abuse: all
+	@bash tests/mta/reply-abuse.sh
+
 # Least privilege (tests/privilege.sh): no shell and only prepared SQL in
 # milter/; as root, the daemon's user, groups, socket, and that it cannot
 # write its configuration or rules.
@@ -155,7 +161,7 @@ check-milter-t: all
 check-cases: all
 	@sh tests/cases-cli.sh $(B)
 
-check: all check-unit check-corpus check-robust check-hostile check-milter-t check-cases check-fuzz check-privilege check-mta check-asan bench-smoke
+check: all check-unit check-corpus check-robust check-hostile check-milter-t check-cases check-abuse check-fuzz check-privilege check-mta check-asan bench-smoke
 	@$(MAKE) --no-print-directory check-man check-install
 	@echo "make check: all test groups passed"
 

@@ -388,6 +388,59 @@ test_refcount(void **state)
 	rules_unref(NULL);
 }
 
+/*
+ * Without the JIT, texts declared valid (rscan_set_valid) are matched by a
+ * twin compiled without PCRE2_MATCH_INVALID_UTF: the same answers, but no
+ * UTF check of the rest of the text at every call.
+ */
+static void
+test_declared_valid(void **state)
+{
+	static const char text[] = "Dear team, ticket number TCK-204518 and serial number "
+	    "HV2150123456 of our SUN2000-5KTL-L1, caf\xc3\xa9 \xe2\x82\xac 5.\n";
+	static const enum rule_class cls[] = { RC_TICKET_LABEL, RC_SERIAL_LABEL, RC_MODEL,
+		RC_LANG, RC_TICKET_BARE };
+	char err[512] = "", *copy;
+	struct rules *nojit;
+	struct rscan plain, valid;
+	size_t len = sizeof(text) - 1;
+
+	(void)state;
+	setenv("CM_RULES_NO_JIT", "1", 1);
+	nojit = rules_load(RULES_DIR, err, sizeof(err));
+	unsetenv("CM_RULES_NO_JIT");
+	assert_non_null(nojit);
+	assert_int_equal(rscan_init(&plain), 0);
+	assert_int_equal(rscan_init(&valid), 0);
+	copy = strdup(text);
+	assert_non_null(copy);
+	/* invalid UTF-8 is refused; two texts at most */
+	assert_int_equal(rscan_set_valid(&valid, "a\xff", 2), -1);
+	assert_int_equal(rscan_set_valid(&valid, "\xed\xa0\x80", 3), -1);	/* a surrogate */
+	assert_int_equal(rscan_set_valid(&valid, copy, len), 0);
+	assert_int_equal(rscan_set_valid(&valid, "x", 1), 0);
+	assert_int_equal(rscan_set_valid(&valid, "y", 1), -1);
+	for (size_t k = 0; k < sizeof(cls) / sizeof(cls[0]); k++) {
+		for (size_t off = 0; off < len; off += 7) {
+			struct rmatch a, b, c;
+			int ra = rules_find(nojit, cls[k], &plain, copy, len, off, &a);
+			int rb = rules_find(nojit, cls[k], &valid, copy, len, off, &b);
+			int rc = rules_find(shipped, cls[k], &plain, copy, len, off, &c);
+
+			assert_int_equal(ra, rb);
+			assert_int_equal(ra, rc);
+			if (ra == 1)
+				assert_true(a.start == b.start && a.end == b.end &&
+				    a.start == c.start && a.end == c.end);
+		}
+	}
+	assert_false(plain.limit_hit || valid.limit_hit);
+	free(copy);
+	rscan_free(&plain);
+	rscan_free(&valid);
+	rules_unref(nojit);
+}
+
 int
 main(void)
 {
@@ -404,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_site_catalog_replaces_models),
 		cmocka_unit_test(test_match_limit),
 		cmocka_unit_test(test_refcount),
+		cmocka_unit_test(test_declared_valid),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
