@@ -250,6 +250,28 @@ EOF
 	send "$work/o11" --to complaints@example.com --data "@$work/m11.eml"
 	check "broken reload: old configuration (flag) still in force" accepted "$work/o11"
 
+	# 11b. rules faults: a broken rules file at reload keeps the old rules;
+	# at start it is a clear error (file:line) and no daemon
+	write_conf flag
+	kill -USR1 "$milter_pid"
+	sleep 0.3
+	cp "$work/rules/tickets.rules" "$work/tickets.rules.good"
+	echo 'ticket.label   (unclosed' >>"$work/rules/tickets.rules"
+	kill -USR1 "$milter_pid"
+	sleep 0.3
+	check "broken rules at reload: milter still running" kill -0 "$milter_pid"
+	fresh "$CORPUS/002-nl-service-ticket.eml" it-rules-kept >"$work/m11b.eml"
+	send "$work/o11b" --to complaints@example.com --data "@$work/m11b.eml"
+	wait_delivered "it-rules-kept@test.example"
+	check "broken rules at reload: old rules still extract the ticket" \
+		grep -q '^X-Complaint-Ticket: TCK-204518' "$(delivered_with it-rules-kept@test.example)"
+	"$MILTER" -c "$work/milter.conf" -n >"$work/n.out" 2>&1
+	rc=$?
+	check "broken rules at start: -n fails" test "$rc" -ne 0
+	check "broken rules at start: the error names file and line" \
+		grep -qE 'tickets\.rules:[0-9]+: ' "$work/n.out"
+	cp "$work/tickets.rules.good" "$work/rules/tickets.rules"
+
 	# 12. quarantine mode: Postfix holds the message
 	write_conf quarantine
 	kill -USR1 "$milter_pid"
