@@ -84,9 +84,11 @@ check-robust: $(PROGS)
 	else echo "robust: valgrind not installed, memcheck run skipped"; fi
 
 # Hostile input (tests/hostile.sh): generated worst cases and tests/regress/
-# through complaint-check and complaint-milter -t, bounded in time and memory.
+# through complaint-check and complaint-milter -t, bounded in time and memory;
+# then the cases of at most 1 MB once more under valgrind's memcheck.
 check-hostile: $(PROGS)
-	@sh tests/hostile.sh $(B)
+	@if command -v valgrind >/dev/null; then VALGRIND=1 sh tests/hostile.sh $(B); \
+	else sh tests/hostile.sh $(B); echo "hostile: valgrind not installed, memcheck run skipped"; fi
 
 # libFuzzer harnesses (fuzz/): message bytes -> verdict, the rules loader, the
 # configuration parser; built with clang, ASan and UBSan into build/fuzz/.
