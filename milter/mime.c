@@ -47,9 +47,12 @@ dup_or_empty(const char *s)
 	return p;
 }
 
-/* Valid UTF-8 copy of bytes that claim to be UTF-8; NUL bytes become spaces. */
+/*
+ * Valid UTF-8 copy of bytes that claim to be UTF-8; NUL bytes become spaces.
+ * known_valid: the caller validated them already (or iconv wrote them).
+ */
 static char *
-utf8_sanitize(const char *p, size_t n)
+utf8_sanitize(const char *p, size_t n, bool known_valid)
 {
 	char *copy = xstrndup(p, n), *out;
 	gchar *v;
@@ -59,7 +62,7 @@ utf8_sanitize(const char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (copy[i] == '\0')
 			copy[i] = ' ';
-	if (g_utf8_validate(copy, (gssize)n, NULL))
+	if (known_valid || g_utf8_validate(copy, (gssize)n, NULL))
 		return copy;
 	/* g_utf8_make_valid replaces each bad sequence with U+FFFD */
 	v = g_utf8_make_valid(copy, (gssize)n);
@@ -93,18 +96,18 @@ to_utf8(const char *p, size_t n, const char *charset)
 		if (g_ascii_strcasecmp(cs, "UTF-8") == 0 || g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
 		    g_ascii_strcasecmp(cs, "ascii") == 0) {
 			if (g_utf8_validate(p, (gssize)n, NULL))
-				return utf8_sanitize(p, n);
+				return utf8_sanitize(p, n, true);
 			continue;
 		}
 		r = g_convert(p, (gssize)n, "UTF-8", cs, NULL, &written, NULL);
 		if (r != NULL) {
-			char *out = utf8_sanitize(r, written);
+			char *out = utf8_sanitize(r, written, true);
 
 			g_free(r);
 			return out;
 		}
 	}
-	return utf8_sanitize(p, n);
+	return utf8_sanitize(p, n, false);
 }
 
 /* CRLF and lone CR to LF, in place. */
