@@ -149,6 +149,9 @@ caseid_find(const struct caseid_fmt *f, const char *s, size_t len,
     char *out, size_t outsz, bool *bad_check)
 {
 	size_t pl = strlen(f->prefix);
+	/* the next upper- and lower-case first letter at or after i (memchr) */
+	char up = f->prefix[0], lo = (char)tolower((unsigned char)up);
+	const char *nu = s, *nl = s;
 
 	if (bad_check)
 		*bad_check = false;
@@ -158,8 +161,15 @@ caseid_find(const struct caseid_fmt *f, const char *s, size_t len,
 		bool ok;
 		size_t n;
 
-		if (toupper((unsigned char)s[i]) != f->prefix[0])
-			continue;
+		if (nu != NULL && nu < s + i)
+			nu = memchr(s + i, up, len - i);
+		if (nl != NULL && nl < s + i)
+			nl = lo == up ? NULL : memchr(s + i, lo, len - i);
+		if (nu == NULL && nl == NULL)
+			break;
+		i = (size_t)((nu != NULL && (nl == NULL || nu < nl) ? nu : nl) - s);
+		if (i + pl >= len)
+			break;
 		if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_' || s[i - 1] == '-'))
 			continue;
 		if ((n = match_at(f, s + i, len - i, &year, &seq, &ok)) == 0)

@@ -59,10 +59,9 @@ utf8_sanitize(const char *p, size_t n, bool known_valid)
 
 	if (copy == NULL)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (copy[i] == '\0')
-			copy[i] = ' ';
-	if (known_valid || g_utf8_validate(copy, (gssize)n, NULL))
+	for (char *z = memchr(copy, '\0', n); z != NULL; z = memchr(z, '\0', n - (size_t)(z - copy)))
+		*z = ' ';
+	if (known_valid || utf8_valid(copy, n))
 		return copy;
 	/* g_utf8_make_valid replaces each bad sequence with U+FFFD */
 	v = g_utf8_make_valid(copy, (gssize)n);
@@ -95,7 +94,8 @@ to_utf8(const char *p, size_t n, const char *charset)
 			cs = g_mime_charset_iconv_name(cs);
 		if (g_ascii_strcasecmp(cs, "UTF-8") == 0 || g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
 		    g_ascii_strcasecmp(cs, "ascii") == 0) {
-			if (g_utf8_validate(p, (gssize)n, NULL))
+			/* NUL bytes are fine here: utf8_sanitize() makes them spaces */
+			if (utf8_valid(p, n))
 				return utf8_sanitize(p, n, true);
 			continue;
 		}
@@ -114,9 +114,15 @@ to_utf8(const char *p, size_t n, const char *charset)
 static size_t
 normalize_eol(char *s, size_t n)
 {
-	size_t o = 0;
+	const char *cr = memchr(s, '\r', n);
+	size_t o;
 
-	for (size_t i = 0; i < n; i++) {
+	if (cr == NULL) {
+		s[n] = '\0';
+		return n;
+	}
+	o = (size_t)(cr - s);
+	for (size_t i = o; i < n; i++) {
 		if (s[i] == '\r') {
 			s[o++] = '\n';
 			if (i + 1 < n && s[i + 1] == '\n')

@@ -8,13 +8,16 @@
  * scan costs one JIT pass per class however many rules the class has, and
  * the mark says which rule matched.
  *
- * Searched classes also get a two-byte prefilter: at load time every pair of
- * bytes is tried, with pcre2's partial matching, as the start of a match of
- * the class anchored there.  A scan then runs the anchored pattern only
- * where the text's next two bytes can start a match, which skips nearly all
- * of a mail's text cheaply (pcre2 itself would try every alternative at
+ * Searched classes also get a prefilter: at load time every pair of bytes,
+ * and every ASCII byte after a pair that passed, is tried with pcre2's
+ * partial matching as the start of a match of the class anchored there.  A
+ * scan then runs the anchored pattern only where the text's next two bytes
+ * (exactly) and three bytes (through a hashed, case-folded set that may let
+ * a few more through, never fewer) can start a match, which skips nearly
+ * all of a mail's text cheaply (pcre2 itself would try every alternative at
  * every position whose first byte could start one).  The result is the same
- * leftmost match.
+ * leftmost match; CM_RULES_NO_PREFILTER=1 turns the prefilter off, so that
+ * tests can compare.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "rules.h"
@@ -87,14 +90,28 @@ struct rclass {
 	 */
 	pcre2_code *re_valid, *anch_valid;
 	uint8_t *pairs;		/* 65536-bit set of byte pairs that can start a match */
+	uint8_t *triples;	/* 65536-bit hashed set of ASCII triples (tri_hash()) */
 	bool word_initial;	/* no match starts right after [A-Za-z0-9_] */
+	int slot;		/* its candidate list (-1: none) */
 	struct rule *rules;
 	size_t n;
 };
 
+/* What a byte is, for word starts (rules->byte_kind). */
+#define BK_WORD 1	/* ASCII letter, digit or '_' */
+#define BK_CONT 2	/* UTF-8 continuation byte */
+
+/* At most this many classes keep candidate lists (the others scan). */
+#define PF_MAX 16
+
 struct rules {
 	int refs;
 	struct rclass cls[RC__COUNT];
+	/* prefiltered classes that start at word starts: candidate lists */
+	unsigned npf;
+	enum rule_class pf_class[PF_MAX];
+	uint16_t first[256];	/* first byte -> which of them can start with it */
+	uint8_t byte_kind[256];	/* BK_* of every byte */
 	pcre2_match_context *mctx;
 	size_t total;
 };
@@ -269,6 +286,37 @@ pair_add(uint8_t *pairs, unsigned a, unsigned b)
 	pairs[bit >> 3] |= (uint8_t)(1u << (bit & 7));
 }
 
+/* An ASCII letter folded to lower case; other bytes as they are. */
+static inline uint32_t
+fold(uint8_t b)
+{
+	return b >= 'A' && b <= 'Z' ? (uint32_t)b | 0x20 : b;
+}
+
+/*
+ * Where three ASCII bytes (folded) go in a 65536-bit set.  Different triples
+ * may share a bit: the set then lets more through, never fewer.
+ */
+static inline unsigned
+tri_hash(uint8_t a, uint8_t b, uint8_t c)
+{
+	uint32_t k = fold(a) << 14 | fold(b) << 7 | fold(c);
+
+	return (k * 2654435761u) >> 16;
+}
+
+static inline bool
+bit_test(const uint8_t *set, unsigned bit)
+{
+	return set[bit >> 3] & (1u << (bit & 7));
+}
+
+static inline void
+bit_set(uint8_t *set, unsigned bit)
+{
+	set[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+}
+
 /* Can subj (n bytes) be the start of a match (or a whole one)? */
 static bool
 could_start(pcre2_code *anch, pcre2_match_data *md, const uint8_t *subj, size_t n)
@@ -308,9 +356,75 @@ word_initial(const struct rclass *c, pcre2_match_data *md)
 }
 
 /*
- * The anchored pattern and the set of byte pairs that can start a match.
- * A failure leaves the class without a prefilter (pcre2 alone then scans);
- * -1 only when memory ran out.
+ * Could the pattern tell an upper-case ASCII letter from its lower case?
+ * Every rule is compiled caseless; only an inline option that turns that
+ * off ((?-i), (?^)) or a Unicode property (\p{Lu}: caseless does not
+ * apply to it) can.  Conservative: any "(?" group with '-' or '^' among
+ * its options, and any \p or \P, say yes.
+ */
+static bool
+case_sensitive_somewhere(const char *pat)
+{
+	for (const char *p = pat; *p; p++) {
+		if (p[0] == '\\' && p[1] != '\0') {
+			if (p[1] == 'p' || p[1] == 'P')
+				return true;
+			p++;
+			continue;
+		}
+		if (p[0] == '(' && p[1] == '?') {
+			for (const char *q = p + 2; *q && *q != ')' && *q != ':'; q++)
+				if (*q == '-' || *q == '^')
+					return true;
+		}
+	}
+	return false;
+}
+
+static bool
+ascii_upper(unsigned b)
+{
+	return b >= 'A' && b <= 'Z';
+}
+
+/*
+ * The triples: every ASCII byte after every ASCII pair that can start a
+ * match.  The set is keyed by the folded triple, so when the pattern
+ * cannot tell case apart only lower-case letters need probing (a fifth of
+ * the probes; an upper-case triple matches where its lower case does).
+ * Returns how many triples of lower-case letters can start a match.
+ */
+static unsigned
+triples_build(struct rclass *c, pcre2_match_data *md, bool fold)
+{
+	uint8_t subj[3];
+	unsigned letters = 0;
+
+	for (unsigned a = 0; a < 0x80; a++) {
+		for (unsigned b = 0; b < 0x80; b++) {
+			if (!pair_set(c->pairs, a, b) || (fold && (ascii_upper(a) || ascii_upper(b))))
+				continue;
+			subj[0] = (uint8_t)a;
+			subj[1] = (uint8_t)b;
+			for (unsigned k = 0; k < 0x80; k++) {
+				if (fold && ascii_upper(k))
+					continue;
+				subj[2] = (uint8_t)k;
+				if (!could_start(c->anch, md, subj, 3))
+					continue;
+				bit_set(c->triples, tri_hash(subj[0], subj[1], subj[2]));
+				if (islower(a) && islower(b) && islower(k))
+					letters++;
+			}
+		}
+	}
+	return letters;
+}
+
+/*
+ * The anchored pattern and the sets of byte pairs and triples that can
+ * start a match.  A failure leaves the class without a prefilter (pcre2
+ * alone then scans); -1 only when memory ran out.
  */
 static int
 prefilter_build(struct rclass *c, const char *pat)
@@ -319,23 +433,39 @@ prefilter_build(struct rclass *c, const char *pat)
 	size_t erroff;
 	pcre2_match_data *md;
 	uint8_t subj[2];
-	unsigned firsts = 0, letter_pairs = 0;
+	unsigned firsts = 0, letter_pairs = 0, letter_triples;
 
+	if (getenv("CM_RULES_NO_PREFILTER") != NULL)
+		return 0;
 	c->anch = compile(pat, true, msg, sizeof(msg), &erroff);
 	if (c->anch == NULL)
 		return 0;
 	/* partial matching probes the pairs below; complete matching scans */
 	if (getenv("CM_RULES_NO_JIT") == NULL)
 		(void)pcre2_jit_compile(c->anch, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
-	if ((c->pairs = calloc(65536 / 8, 1)) == NULL ||
-	    (md = pcre2_match_data_create(4, NULL)) == NULL) {
-		free(c->pairs);
-		c->pairs = NULL;
-		return -1;
+	c->pairs = calloc(65536 / 8, 1);
+	c->triples = calloc(65536 / 8, 1);
+	md = pcre2_match_data_create(4, NULL);
+	if (c->pairs == NULL || c->triples == NULL || md == NULL) {
+		pcre2_match_data_free(md);
+		return -1;	/* rules_unref() frees the rest */
 	}
 	for (unsigned a = 0; a < 256; a++) {
 		subj[0] = (uint8_t)a;
-		/* a non-ASCII first byte: any pair is possible (no probing of UTF-8) */
+		/*
+		 * The lead byte of a two-byte character (é, ü, ß, ...): that
+		 * character is probed whole.  Any other non-ASCII first byte
+		 * (longer characters, which a pair does not hold whole, and
+		 * invalid bytes): any pair is possible.
+		 */
+		if (a >= 0xC2 && a <= 0xDF) {
+			for (unsigned b = 0; b < 256; b++) {
+				subj[1] = (uint8_t)b;
+				if ((b & 0xC0) != 0x80 || could_start(c->anch, md, subj, 2))
+					pair_add(c->pairs, a, b);
+			}
+			continue;
+		}
 		if (a >= 0x80) {
 			for (unsigned b = 0; b < 256; b++)
 				pair_add(c->pairs, a, b);
@@ -353,8 +483,12 @@ prefilter_build(struct rclass *c, const char *pat)
 			}
 		}
 	}
+	letter_triples = triples_build(c, md, !case_sensitive_somewhere(pat));
 	c->word_initial = word_initial(c, md);
 	pcre2_match_data_free(md);
+	if (getenv("CM_RULES_DEBUG") != NULL)
+		fprintf(stderr, "prefilter %s: firsts %u letter pairs %u triples %u word-initial %d\n",
+		    pat, firsts, letter_pairs, letter_triples, c->word_initial);
 	/*
 	 * Worth it only when few pairs of letters can start a match: a class
 	 * starting with one letter is found faster by pcre2's own search for
@@ -364,8 +498,37 @@ prefilter_build(struct rclass *c, const char *pat)
 	if (firsts <= 2 || letter_pairs * PREFILTER_MAX_SHARE > 26 * 26) {
 		free(c->pairs);
 		c->pairs = NULL;
+		free(c->triples);
+		c->triples = NULL;
 	}
 	return 0;
+}
+
+/*
+ * A prefiltered class whose matches start at word starts gets a candidate
+ * list (see struct wstarts), while there is room: rs->first marks the first
+ * bytes of its possible pairs (never a UTF-8 continuation byte).
+ */
+static void
+candidates_plan(struct rules *rs, enum rule_class rc)
+{
+	struct rclass *c = &rs->cls[rc];
+
+	c->slot = -1;
+	if (c->pairs == NULL || !c->word_initial || rs->npf >= PF_MAX)
+		return;
+	c->slot = (int)rs->npf;
+	rs->pf_class[rs->npf++] = rc;
+	for (unsigned a = 0; a < 256; a++) {
+		if ((a & 0xC0) == 0x80)
+			continue;
+		for (unsigned b = 0; b < 256; b++) {
+			if (pair_set(c->pairs, a, b)) {
+				rs->first[a] |= (uint16_t)(1u << c->slot);
+				break;
+			}
+		}
+	}
 }
 
 /* A pattern that exists and has no JIT code. */
@@ -464,6 +627,11 @@ rules_load(const char *dir, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	for (int rc = 0; rc < RC__COUNT; rc++)
+		candidates_plan(rs, (enum rule_class)rc);
+	for (unsigned b = 0; b < 256; b++)
+		rs->byte_kind[b] = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+		    (b >= '0' && b <= '9') || b == '_' ? BK_WORD : (b & 0xC0) == 0x80 ? BK_CONT : 0;
 	for (int rc = 0; rc < RC__COUNT; rc++) {
 		struct rclass *c = &rs->cls[rc];
 
@@ -505,6 +673,7 @@ rules_unref(struct rules *rs)
 		pcre2_code_free(c->re_valid);
 		pcre2_code_free(c->anch_valid);
 		free(c->pairs);
+		free(c->triples);
 		for (size_t i = 0; i < c->n; i++) {
 			free(c->rules[i].name);
 			free(c->rules[i].file);
@@ -529,64 +698,140 @@ rules_has(const struct rules *rs, enum rule_class rc)
 
 /*
  * Word starts of the texts a scan searches: positions not right after an
- * ASCII letter, digit or '_'.  Computed once per text (a few slots; a
- * message has a Subject and a document text) and shared by every class.
+ * ASCII letter, digit or '_', and not inside a UTF-8 character (a match
+ * never starts on a continuation byte).  Computed once per text (a few
+ * slots; a message has a Subject and a document text) and shared by every
+ * class.  For the prefiltered classes that start at word starts, the same
+ * pass keeps each class's candidates: the word starts its prefilter lets
+ * through (rules->first says which classes to ask about a word's first
+ * byte), so that a search of that class walks only those.
+ *
+ * Candidates were judged with the text's cached length: the last two bytes
+ * of it had fewer than three bytes to judge by and are candidates when the
+ * prefilter cannot say no.  A search of a shorter prefix (extract.c's
+ * windows) judges its own last two bytes again; a search further than the
+ * cached length extends the lists (the old last two stay candidates: a
+ * shorter text is judged more leniently, never more strictly).
  */
 #define WS_SLOTS 4
+struct poslist {
+	size_t *v;
+	size_t n, cap;
+};
 struct wstarts {
 	const char *s;
 	size_t len;
-	size_t *pos;
-	size_t n;
+	const struct rules *rs;	/* whose classes the candidates are for */
+	struct poslist all;	/* every word start */
+	struct poslist cand[PF_MAX];
 };
 struct wscache {
 	struct wstarts slot[WS_SLOTS];
 	unsigned next;
 };
 
-static bool
-ascii_word_byte(uint8_t b)
+static void
+wstarts_clear(struct wstarts *w)
 {
-	return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-	    b == '_';
+	free(w->all.v);
+	for (unsigned k = 0; k < PF_MAX; k++)
+		free(w->cand[k].v);
+	memset(w, 0, sizeof(*w));
 }
 
-/* The word starts of s[0..len), or NULL (then every position is tried). */
+/* Room for n more entries in p; -1 when memory ran out. */
+static int
+poslist_reserve(struct poslist *p, size_t n)
+{
+	size_t *np, want;
+
+	if (p->n + n <= p->cap)
+		return 0;
+	want = p->cap ? p->cap : 64;
+	while (want < p->n + n)
+		want *= 2;
+	if ((np = realloc(p->v, want * sizeof(*np))) == NULL)
+		return -1;
+	p->v = np;
+	p->cap = want;
+	return 0;
+}
+
+static inline int
+poslist_push(struct poslist *p, size_t i)
+{
+	if (p->n == p->cap && poslist_reserve(p, 1) < 0)
+		return -1;
+	p->v[p->n++] = i;
+	return 0;
+}
+
+static inline bool could_match_at(const struct rclass *c, const uint8_t *u, size_t len, size_t i);
+
+/* The word starts of s[0..len) and their candidates, or NULL (then every position is tried). */
 static const struct wstarts *
-wstarts_get(struct rscan *sc, const char *s, size_t len)
+wstarts_get(const struct rules *rs, struct rscan *sc, const char *s, size_t len)
 {
 	struct wscache *wc = sc->ws;
-	struct wstarts *w;
+	struct wstarts *w = NULL;
 	const uint8_t *u = (const uint8_t *)s;
+	size_t from = 0;
 
 	if (wc == NULL)
 		return NULL;
-	size_t from = 0, *np;
-
 	for (unsigned k = 0; k < WS_SLOTS; k++) {
-		if (wc->slot[k].s != s)
+		if (wc->slot[k].s != s || wc->slot[k].rs != rs)
 			continue;
 		if (wc->slot[k].len >= len)
 			return &wc->slot[k];
 		/* the same text searched further (extract.c's windows): extend */
 		w = &wc->slot[k];
 		from = w->len;
-		goto fill;
+		break;
 	}
-	w = &wc->slot[wc->next++ % WS_SLOTS];
-	free(w->pos);
-	memset(w, 0, sizeof(*w));
-fill:
-	if ((np = realloc(w->pos, (len + 1) * sizeof(*w->pos))) == NULL) {
-		free(w->pos);
-		memset(w, 0, sizeof(*w));
-		return NULL;
+	if (w == NULL) {
+		w = &wc->slot[wc->next++ % WS_SLOTS];
+		wstarts_clear(w);
 	}
-	w->pos = np;
-	for (size_t i = from; i < len; i++)
-		if (i == 0 || !ascii_word_byte(u[i - 1]))
-			w->pos[w->n++] = i;
+	size_t k0 = w->all.n;
+
+	/* branch-free, a block at a time: i is kept when it starts a word */
+	for (size_t b = from; b < len; b += 256) {
+		size_t e = len - b < 256 ? len : b + 256;
+
+		if (poslist_reserve(&w->all, e - b) < 0) {
+			wstarts_clear(w);
+			return NULL;
+		}
+		const uint8_t *kind = rs->byte_kind;
+		size_t *v = w->all.v, n = w->all.n;
+		unsigned prev = b > 0 ? kind[u[b - 1]] : 0;
+
+		for (size_t i = b; i < e; i++) {
+			unsigned cur = kind[u[i]];
+
+			v[n] = i;
+			n += !((prev & BK_WORD) | (cur & BK_CONT));
+			prev = cur;
+		}
+		w->all.n = n;
+	}
+	/* candidates among the new word starts */
+	for (size_t k = k0; k < w->all.n; k++) {
+		size_t i = w->all.v[k];
+
+		for (unsigned m = rs->first[u[i]]; m != 0; m &= m - 1) {
+			unsigned slot = (unsigned)__builtin_ctz(m);
+
+			if (could_match_at(&rs->cls[rs->pf_class[slot]], u, len, i) &&
+			    poslist_push(&w->cand[slot], i) < 0) {
+				wstarts_clear(w);
+				return NULL;
+			}
+		}
+	}
 	w->s = s;
+	w->rs = rs;
 	w->len = len;
 	return w;
 }
@@ -613,53 +858,16 @@ rscan_free(struct rscan *sc)
 	sc->md = NULL;
 	if (wc != NULL)
 		for (unsigned k = 0; k < WS_SLOTS; k++)
-			free(wc->slot[k].pos);
+			wstarts_clear(&wc->slot[k]);
 	free(wc);
 	sc->ws = NULL;
-}
-
-/* Is s[0..n) valid UTF-8 as PCRE2_UTF understands it (no surrogates, <= U+10FFFF)? */
-static bool
-utf8_valid(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i], k;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			k = 1, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			k = 2, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			k = 3, cp = c & 0x07;
-		else
-			return false;
-		if (n - i <= k)
-			return false;
-		for (unsigned j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3F);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
-	}
-	return true;
 }
 
 int
 rscan_set_valid(struct rscan *sc, const char *s, size_t len)
 {
 	if (s == NULL || sc->nvalid >= sizeof(sc->valid) / sizeof(sc->valid[0]) ||
-	    !utf8_valid((const uint8_t *)s, len))
+	    !utf8_valid(s, len))
 		return -1;
 	sc->valid[sc->nvalid].s = s;
 	sc->valid[sc->nvalid].len = len;
@@ -699,40 +907,78 @@ match_once(const struct rules *rs, pcre2_code *re, pcre2_code *valid, struct rsc
 	return r;
 }
 
-/* Leftmost match at or after off, trying only where two bytes can start one. */
+/*
+ * Can a match start at u[i]?  false only when certain: the next two bytes
+ * are not a pair that can start one, or the next three, all ASCII, are not
+ * in the triples' set.  The last byte of the text pairs with nothing and
+ * is always tried, as pcre2 would.
+ */
+static inline bool
+could_match_at(const struct rclass *c, const uint8_t *u, size_t len, size_t i)
+{
+	if (i + 1 >= len)
+		return true;
+	if (!pair_set(c->pairs, u[i], u[i + 1]))
+		return false;
+	if (i + 2 >= len || ((u[i] | u[i + 1] | u[i + 2]) & 0x80))
+		return true;
+	return bit_test(c->triples, tri_hash(u[i], u[i + 1], u[i + 2]));
+}
+
+/* First index of a sorted list whose entry is >= off (binary search). */
+static size_t
+poslist_find(const struct poslist *p, size_t off)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->v[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Leftmost match at or after off, trying only where the prefilter lets it. */
 static int
 match_prefiltered(const struct rules *rs, const struct rclass *c, struct rscan *sc,
     const char *s, size_t len, size_t off)
 {
 	const uint8_t *u = (const uint8_t *)s;
-	const struct wstarts *w = c->word_initial ? wstarts_get(sc, s, len) : NULL;
+	const struct wstarts *w = c->word_initial ? wstarts_get(rs, sc, s, len) : NULL;
 	/* known_valid() once for the whole scan, not at every position */
 	pcre2_code *anch_valid = c->anch_valid && known_valid(sc, s, len) ? c->anch_valid : NULL;
 
-	if (w != NULL) {
-		/* first word start at or after off (binary search) */
-		size_t lo = 0, hi = w->n;
+	if (w != NULL && c->slot >= 0) {
+		const struct poslist *cl = &w->cand[c->slot];
+		/* a shorter prefix than the cached text: its own last two again */
+		size_t edge = len < w->len ? (len >= 2 ? len - 2 : 0) : len;
 
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
+		for (size_t k = poslist_find(cl, off); k < cl->n && cl->v[k] < edge; k++)
+			if (match_once(rs, c->anch, anch_valid, sc, s, len, cl->v[k]) >= 0)
+				return 1;
+		for (size_t k = poslist_find(&w->all, edge > off ? edge : off);
+		    k < w->all.n && w->all.v[k] < len; k++) {
+			size_t i = w->all.v[k];
 
-			if (w->pos[mid] < off)
-				lo = mid + 1;
-			else
-				hi = mid;
+			if (could_match_at(c, u, len, i) &&
+			    match_once(rs, c->anch, anch_valid, sc, s, len, i) >= 0)
+				return 1;
 		}
-		for (size_t k = lo; k < w->n && w->pos[k] < len; k++) {
-			size_t i = w->pos[k];
+	} else if (w != NULL) {
+		for (size_t k = poslist_find(&w->all, off); k < w->all.n && w->all.v[k] < len; k++) {
+			size_t i = w->all.v[k];
 
-			if (i + 1 < len && !pair_set(c->pairs, u[i], u[i + 1]))
-				continue;
-			if (match_once(rs, c->anch, anch_valid, sc, s, len, i) >= 0)
+			if (could_match_at(c, u, len, i) &&
+			    match_once(rs, c->anch, anch_valid, sc, s, len, i) >= 0)
 				return 1;
 		}
 	} else {
 		for (size_t i = off; i < len; i++) {
-			/* the last byte pairs with nothing: try it as pcre2 would */
-			if (i + 1 < len && !pair_set(c->pairs, u[i], u[i + 1]))
+			if (!could_match_at(c, u, len, i))
 				continue;
 			if (match_once(rs, c->anch, anch_valid, sc, s, len, i) >= 0)
 				return 1;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,4 +276,47 @@ file_read(const char *path, char **buf, size_t *len)
 	*len = sb.len;
 	*buf = sb_steal(&sb);
 	return 0;
+}
+
+bool
+utf8_valid(const char *str, size_t n)
+{
+	const uint8_t *s = (const uint8_t *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], k;
+		uint32_t cp;
+		uint64_t w8;
+
+		/* ASCII eight bytes at a time */
+		if (i + 8 <= n && (memcpy(&w8, s + i, 8), (w8 & 0x8080808080808080ull) == 0)) {
+			i += 8;
+			continue;
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			k = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			k = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			k = 3, cp = c & 0x07;
+		else
+			return false;
+		if (n - i <= k)
+			return false;
+		for (unsigned j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3F);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += k + 1;
+	}
+	return true;
 }

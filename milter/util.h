@@ -56,6 +56,11 @@ bool str_ieq(const char *a, const char *b);
 bool str_iprefix(const char *s, const char *prefix);
 /* Trim ASCII white space at both ends in place; returns s. */
 char *str_trim(char *s);
+/*
+ * Is s[0..n) valid UTF-8 as pcre2 (PCRE2_UTF) understands it: shortest
+ * forms only, no surrogates, nothing above U+10FFFF?  NUL bytes are valid.
+ */
+bool utf8_valid(const char *s, size_t n);
 /* Read a whole file (or stdin for "-") into a NUL-terminated buffer. */
 int file_read(const char *path, char **buf, size_t *len);
 

@@ -441,6 +441,158 @@ test_declared_valid(void **state)
 	rules_unref(nojit);
 }
 
+/*
+ * The prefilter (byte pairs, hashed triples, candidate lists per text) must
+ * give exactly the leftmost match pcre2 gives alone (CM_RULES_NO_PREFILTER):
+ * on random texts made of the rules' own words, UTF-8 and invalid bytes,
+ * scanned match after match as extract.c does, over whole texts and over
+ * growing and shrinking windows of one text with one rscan (its cache).
+ */
+static const char *const pf_tokens[] = {
+	"ticket", "Ticketnummer", "ticket nr.", "ticket #", "TCK-", "Vorgangsnummer",
+	"meldingsnummer", "num\xc3\xa9ro de ticket", "n\xc2\xb0", "serienummer",
+	"Seriennummer", "serial number", "S/N", "SN:", "no", "nr", "SB 5.0-1AV-41",
+	"SUN2000-5KTL-L1", "Sunny Boy", "klacht over de service", "product complaint",
+	"Beschwerde \xc3\xbc" "ber den Service", "r\xc3\xa9" "clamation du produit",
+	"oplossing:", "idee voor", "suggestion:", "escaleren", "ombudsman", "het", "the",
+	"und", "le", "Gr\xc3\xbc\xc3\x9f" "e", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac",
+	"\xff", "\xc3", "\x80", " ", " ", " ", "\n", "\n\n", ":", "#", "-", ".", ",", "(",
+	"0", "7", "12", "2026", "204518", "HV2150123456", "a", "S", "x_", "TCK", "ti", "se",
+	"sn", "Snr", "es", "esc", "pas", "oplo", "\xc3\xbc" "ber den Service beschweren",
+	"\xc3\x9c" "ber Ihren Kundendienst beschweren", "L\xc3\xb6sungsvorschlag:",
+	"m\xc3\xa9" "content", "\xc3\xa9", "\xc3\xbc", "n\xc2\xba de s\xc3\xa9rie", "\xc2\xa0",
+};
+
+static uint32_t
+pf_rand(uint32_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 17;
+	*st ^= *st << 5;
+	return *st;
+}
+
+static void
+pf_compare(struct rules *pf, struct rules *plain, struct rscan *sc, enum rule_class rc,
+    const char *s, size_t len, size_t off)
+{
+	struct rscan one;
+	struct rmatch a, b;
+	int ra, rb;
+
+	assert_int_equal(rscan_init(&one), 0);
+	ra = rules_find(plain, rc, &one, s, len, off, &a);
+	rscan_free(&one);
+	rb = rules_find(pf, rc, sc, s, len, off, &b);
+	if (ra != rb || (ra == 1 && (a.start != b.start || a.end != b.end)))
+		fail_msg("%s at %zu of %zu: pcre2 %d [%zu,%zu), prefilter %d [%zu,%zu) in \"%.*s\"",
+		    rules_class_name(rc), off, len, ra, ra == 1 ? a.start : 0, ra == 1 ? a.end : 0,
+		    rb, rb == 1 ? b.start : 0, rb == 1 ? b.end : 0, (int)len, s);
+}
+
+/* rules_load(dir) with the prefilter off. */
+static struct rules *
+load_plain(const char *dir)
+{
+	char err[512] = "";
+	struct rules *rs;
+
+	setenv("CM_RULES_NO_PREFILTER", "1", 1);
+	rs = rules_load(dir, err, sizeof(err));
+	unsetenv("CM_RULES_NO_PREFILTER");
+	if (rs == NULL)
+		fail_msg("%s: %s", dir, err);
+	return rs;
+}
+
+/* Random texts of tok[], every searched class: pf must answer as plain. */
+static void
+pf_run(struct rules *pf, struct rules *plain, const char *const *tok, size_t ntok, int rounds)
+{
+	static const enum rule_class cls[] = { RC_TICKET_LABEL, RC_TICKET_BARE,
+		RC_SERIAL_LABEL, RC_MODEL, RC_KIND_SERVICE, RC_KIND_PRODUCT,
+		RC_SOLUTION_LABEL, RC_LANG, RC_ESCALATE, RC_AUTO_SUBJECT };
+	size_t ncls = sizeof(cls) / sizeof(cls[0]);
+	char text[2048];
+	uint32_t st = 0x9e3779b9u;
+
+	for (int round = 0; round < rounds; round++) {
+		size_t len = 0;
+		struct rscan sc;
+
+		while (len < sizeof(text) - 64 && len < 40 + (size_t)round * 6) {
+			const char *t = tok[pf_rand(&st) % ntok];
+
+			memcpy(text + len, t, strlen(t));
+			len += strlen(t);
+		}
+		/* one rscan per text, as one message has: whole-text scans */
+		assert_int_equal(rscan_init(&sc), 0);
+		for (size_t k = 0; k < ncls; k++) {
+			struct rmatch m;
+			size_t off = 0;
+
+			pf_compare(pf, plain, &sc, cls[k], text, len, off);
+			while (off < len && rules_find(pf, cls[k], &sc, text, len, off, &m) == 1) {
+				off = m.end > m.start ? m.end : m.start + 1;
+				pf_compare(pf, plain, &sc, cls[k], text, len, off);
+			}
+		}
+		/*
+		 * windows of the same text, shorter than what the cache has seen
+		 * (every window end in the shorter texts, then a random sample)
+		 */
+		for (size_t we = 1; we <= len; we += round < 100 ? 1 : 1 + pf_rand(&st) % 9)
+			for (size_t k = 0; k < ncls; k++)
+				pf_compare(pf, plain, &sc, cls[k], text, we, we > 12 ? we - 12 : 0);
+		rscan_free(&sc);
+		/* growing windows with a fresh rscan: the cache is extended */
+		assert_int_equal(rscan_init(&sc), 0);
+		for (size_t we = 1; we <= len; we += 1 + pf_rand(&st) % 5)
+			for (size_t k = 0; k < ncls; k++)
+				pf_compare(pf, plain, &sc, cls[k], text, we, we > 12 ? we - 12 : 0);
+		rscan_free(&sc);
+	}
+}
+
+static void
+test_prefilter_same_answers(void **state)
+{
+	struct rules *plain = load_plain(RULES_DIR);
+
+	(void)state;
+	pf_run(shipped, plain, pf_tokens, sizeof(pf_tokens) / sizeof(pf_tokens[0]), 300);
+	rules_unref(plain);
+}
+
+/*
+ * Rules that tell case apart ((?-i), \p{Lu}) get triples probed in every
+ * case; the answers stay pcre2's.
+ */
+static void
+test_prefilter_case_sensitive(void **state)
+{
+	static const char *const tok[] = { "ESCalade", "escalade", "Escalade", "ESCALADE",
+		"SNrX", "snrx", "SNRX", "SnRx", "Mad", "mad", "MAD", " ", "\n", "-", "x", "1" };
+	char *dir = mkdir_tmp(), err[512] = "";
+	struct rules *pf, *plain;
+
+	(void)state;
+	copy_all_shipped(dir);
+	put_file(dir, "zz-case.rules",
+	    "escalate (?-i:ESC)alade\\b\n"
+	    "serial.label \\bSNr(?-i:X)\\b\n"
+	    "kind.service \\b\\p{Lu}ad\\b\n");
+	pf = rules_load(dir, err, sizeof(err));
+	if (pf == NULL)
+		fail_msg("%s", err);
+	plain = load_plain(dir);
+	pf_run(pf, plain, tok, sizeof(tok) / sizeof(tok[0]), 120);
+	rules_unref(pf);
+	rules_unref(plain);
+	rmdir_all(dir);
+}
+
 int
 main(void)
 {
@@ -458,6 +610,8 @@ main(void)
 		cmocka_unit_test(test_match_limit),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_declared_valid),
+		cmocka_unit_test(test_prefilter_same_answers),
+		cmocka_unit_test(test_prefilter_case_sensitive),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
