@@ -29,6 +29,7 @@
 #include <grp.h>
 #include <libmilter/mfapi.h>
 #include <libxml/parser.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -279,6 +280,32 @@ reload_thread(void *arg)
 	return NULL;
 }
 
+/* Is fd 2 the stream systemd connected to its journal ($JOURNAL_STREAM = "dev:ino")? */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &sb) == 0 &&
+	    (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
+
+/*
+ * Freed memory stays with the process: glibc would otherwise hand the top
+ * of a thread's heap back (madvise, then page faults and TLB shootdowns
+ * across the cores) after nearly every message and map each large message
+ * buffer afresh.  The milter's memory is bounded by its concurrency and
+ * MaxScanSize, not by how many messages it has seen.
+ */
+static void
+malloc_keep(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+}
+
 static int
 run_test(struct config *cf, struct rules *rs, struct calendar *cal, const char *file,
     const char *from, strlist *rcpts)
@@ -320,6 +347,7 @@ main(int argc, char **argv)
 	sigset_t set, stopset;
 	pthread_t tid;
 
+	malloc_keep();
 	sl_init(&test_rcpts);
 	while ((opt = getopt(argc, argv, "c:fnKt:F:R:h")) != -1) {
 		switch (opt) {
@@ -366,8 +394,13 @@ main(int argc, char **argv)
 		if (uid == 0)
 			die(EX_CONFIG, "%s: UserID must not be root", conf_path);
 	}
-	/* -f: the log also goes to stderr (as complaint-reply -f does) */
-	openlog("complaint-milter", LOG_PID | LOG_NDELAY | (foreground ? LOG_PERROR : 0), fac);
+	/*
+	 * -f: the log also goes to stderr (as complaint-reply -f does), but not
+	 * when stderr is systemd's journal, which has every line from syslog
+	 * already (it would have each one twice).
+	 */
+	openlog("complaint-milter", LOG_PID | LOG_NDELAY |
+	    (foreground && !stderr_is_journal() ? LOG_PERROR : 0), fac);
 	/* libmilter wants the filter registered before the socket is opened */
 	if (smfi_register(*filter_desc()) != MI_SUCCESS)
 		die(EX_SOFTWARE, "smfi_register failed");
@@ -403,7 +436,14 @@ main(int argc, char **argv)
 	syslog(LOG_INFO, "started: socket %s, %zu recipient(s), %zu rules, database %s",
 	    cf->socket, cf->recipients.n, rules_count(rs), cf->database);
 	rc = smfi_main();
-	syslog(LOG_INFO, "stopping");
+	{
+		struct store_writer_stats ws;
+
+		store_writer_stats(w, &ws);
+		syslog(LOG_INFO, "stopping: store wrote %llu op(s) in %llu batch(es) "
+		    "(largest %zu), %llu retried op by op, %llu failed", ws.ops, ws.batches,
+		    ws.max_batch, ws.fallbacks, ws.failed);
+	}
 	store_writer_stop(w);
 	filter_shutdown();
 	config_unref(cf);

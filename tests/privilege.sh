@@ -12,6 +12,8 @@
 #   - complaint-milter cannot write the configuration, a rules file, or the
 #     rules directory (so a compromised daemon cannot change its rules)
 #   - it has no child processes (no shell, no helper)
+#   - -f copies the log to stderr, except when stderr is systemd's journal
+#     ($JOURNAL_STREAM), which would otherwise get every line twice
 #   - a UserID of root, or no UserID when started as root, is refused
 # Ends with "privilege: N passed, N failed".
 set -u
@@ -92,6 +94,23 @@ check "no child processes (no shell, no helper)" test -z "$(ps -o pid= --ppid "$
 kill "$pid"
 wait "$pid" 2>/dev/null
 pid=
+check "-f copies the log to stderr (start and stop lines)" \
+	bash -c "grep -q 'started: socket' '$work/err' && grep -q 'stopping: store wrote' '$work/err'"
+
+# Under systemd stderr is the journal, which has the syslog lines already:
+# with $JOURNAL_STREAM naming stderr the copy is not made.
+: >"$work/err.journal"
+js=$(stat -c '%d:%i' "$work/err.journal")
+rm -f "$sockdir/milter.sock"	# the last one could not remove it (root's directory)
+env JOURNAL_STREAM="$js" "$MILTER" -c "$conf" -f 2>>"$work/err.journal" &
+pid=$!
+for _ in $(seq 100); do [ -S "$sockdir/milter.sock" ] && break; sleep 0.05; done
+check "... (the milter started again)" test -S "$sockdir/milter.sock"
+kill "$pid"
+wait "$pid" 2>/dev/null
+pid=
+check "... but not when stderr is the journal (\$JOURNAL_STREAM)" \
+	bash -c "test -f '$work/err.journal' && ! grep -q 'started: socket\\|stopping: store' '$work/err.journal'"
 
 sed -i 's/^UserID.*/UserID root/' "$conf"
 out=$("$MILTER" -c "$conf" -f 2>&1 & p=$!; sleep 1; kill $p 2>/dev/null)
