@@ -27,10 +27,24 @@ struct walk {
 
 static pthread_once_t mime_once = PTHREAD_ONCE_INIT;
 
+static const char *const pinned[] = { "WINDOWS-1252", "ISO-8859-1", "ISO-8859-15",
+	"ISO-8859-2", "WINDOWS-1250" };
+static GIConv pinned_cd[sizeof(pinned) / sizeof(pinned[0])];
+
 static void
 mime_init_once(void)
 {
+	/*
+	 * glibc loads a charset converter (CP1252.so, ...) at iconv_open and
+	 * unloads it again soon after its last user closes it, so that one
+	 * legacy-charset message in a few would pay for dlopen each time:
+	 * one descriptor per charset common in European mail, opened here and
+	 * never closed, keeps those converters loaded (and loads them before
+	 * the milter gives up its privileges).
+	 */
 	g_mime_init();
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
+		pinned_cd[i] = g_iconv_open("UTF-8", pinned[i]);
 }
 
 void

@@ -48,6 +48,10 @@ enum stmt_id {
 	S_LIFE_RESOLVE_BY,
 	S_INSERT_STAFF_MSG,
 	S_EVENT_SEEN,
+	S_BEGIN,
+	S_COMMIT,
+	S_SAVEPOINT,
+	S_RELEASE,
 	S_COUNT
 };
 
@@ -95,6 +99,11 @@ static const char *const SQL[S_COUNT] = {
 	    " VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, ?7, 'staff')",
 	[S_EVENT_SEEN] = "SELECT 1 FROM events WHERE case_id = ?1 AND type = ?2"
 	    " AND message_id = ?3",
+	/* the transaction statements of every write, prepared like the rest */
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_SAVEPOINT] = "SAVEPOINT op",
+	[S_RELEASE] = "RELEASE op",
 };
 
 struct store {
@@ -195,6 +204,25 @@ static int
 exec(struct store *st, const char *sql)
 {
 	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : sql_err(st, sql);
+}
+
+/* Run one of the prepared transaction statements (S_BEGIN ...). */
+static int
+exec_id(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt(st, id);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sql_err(st, SQL[id]);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
 }
 
 static void
@@ -1277,7 +1305,7 @@ op_failed(struct store_op *op, const char *msg)
 static int
 run_alone(struct store *st, struct store_op *op)
 {
-	if (exec(st, "BEGIN IMMEDIATE") < 0 || run_op(st, op) < 0 || exec(st, "COMMIT") < 0) {
+	if (exec_id(st, S_BEGIN) < 0 || run_op(st, op) < 0 || exec_id(st, S_COMMIT) < 0) {
 		rollback(st);
 		op_failed(op, st->errmsg);
 	}
@@ -1576,16 +1604,16 @@ struct store_writer {
 static int
 run_in_savepoint(struct store *st, struct store_op *op)
 {
-	if (exec(st, "SAVEPOINT op") < 0) {
+	if (exec_id(st, S_SAVEPOINT) < 0) {
 		op_failed(op, st->errmsg);
 		return -1;
 	}
 	if (run_op(st, op) >= 0)
-		return exec(st, "RELEASE op");
+		return exec_id(st, S_RELEASE);
 	op_failed(op, st->errmsg);
 	if (sqlite3_get_autocommit(st->db))
 		return -1;	/* the error rolled back the whole transaction */
-	return exec(st, "ROLLBACK TO op") < 0 || exec(st, "RELEASE op") < 0 ? -1 : 0;
+	return exec(st, "ROLLBACK TO op") < 0 || exec_id(st, S_RELEASE) < 0 ? -1 : 0;
 }
 
 static void
@@ -1607,14 +1635,14 @@ run_batch(struct store *st, struct pending *batch, struct batch_count *bc)
 {
 	struct pending *p;
 
-	if (exec(st, "BEGIN IMMEDIATE") < 0) {
+	if (exec_id(st, S_BEGIN) < 0) {
 		fail_all(batch, st->errmsg);	/* busy: each alone would wait again */
 		return;
 	}
 	for (p = batch; p; p = p->next)
 		if (run_in_savepoint(st, p->op) < 0)
 			break;
-	if (p == NULL && exec(st, "COMMIT") == 0) {
+	if (p == NULL && exec_id(st, S_COMMIT) == 0) {
 		bc->commits++;
 		return;
 	}
