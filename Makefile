@@ -60,6 +60,10 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libcore.a | $(B)/tests
 $(B)/null-milter: bench/null-milter.c | $(B)/obj
 	$(CC) $(CFLAGS) -o $@ $< $(MILTER_LIBS)
 
+# A syslog receiver for machines without one (bench/run.sh, see logsink.c).
+$(B)/logsink: bench/logsink.c | $(B)/obj
+	$(CC) $(CFLAGS) -o $@ $<
+
 # Benchmark load generators (bench/): milter protocol driver, SMTP sender.
 BENCH_BIN := $(B)/milterload $(B)/smtpload
 $(BENCH_BIN): $(B)/%: bench/%.c bench/benchlib.c bench/benchlib.h | $(B)/obj
@@ -148,10 +152,10 @@ check-mta: all $(B)/null-milter
 
 # Benchmarks (root, loopback only): bench/run.sh; see the README's Performance.
 # bench-smoke runs the same harness with a few hundred messages.
-bench: all $(B)/null-milter $(BENCH_BIN) $(B)/stageprof
+bench: all $(B)/null-milter $(B)/logsink $(BENCH_BIN) $(B)/stageprof
 	@B=$(B) bash bench/run.sh
 
-bench-smoke: all $(B)/null-milter $(BENCH_BIN) $(B)/stageprof
+bench-smoke: all $(B)/null-milter $(B)/logsink $(BENCH_BIN) $(B)/stageprof
 	@B=$(B) BENCH_SCALE=smoke bash bench/run.sh
 
 check-milter-t: all
