@@ -29,7 +29,8 @@ static pthread_once_t mime_once = PTHREAD_ONCE_INIT;
 
 static const char *const pinned[] = { "WINDOWS-1252", "ISO-8859-1", "ISO-8859-15",
 	"ISO-8859-2", "WINDOWS-1250" };
-static GIConv pinned_cd[sizeof(pinned) / sizeof(pinned[0])];
+/* volatile: written, never read, and the stores must stay (a pointer is kept) */
+static GIConv volatile pinned_cd[sizeof(pinned) / sizeof(pinned[0])];
 
 static void
 mime_init_once(void)
