@@ -24,13 +24,14 @@ TEST_LIBS   := $(shell pkg-config --libs cmocka)
 
 B       ?= build
 MAINS   := milter/check_main.c milter/cases_main.c milter/reply_main.c
-CORE_SRC := $(filter-out $(MAINS) milter/milter_main.c milter/filter.c milter/mfio.c, $(wildcard milter/*.c))
+CORE_SRC := $(filter-out $(MAINS) milter/milter_main.c milter/filter.c milter/filter_test.c \
+	milter/mfio.c, $(wildcard milter/*.c))
 CORE_OBJ := $(CORE_SRC:milter/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 PROGS   := $(B)/complaint-check $(B)/complaint-milter $(B)/complaint-cases $(B)/complaint-reply
-MILTER_OBJ := $(B)/obj/milter_main.o $(B)/obj/filter.o $(B)/obj/mfio.o
+MILTER_OBJ := $(B)/obj/milter_main.o $(B)/obj/filter.o $(B)/obj/filter_test.o $(B)/obj/mfio.o
 
 .PHONY: all check check-unit check-cases check-corpus check-robust check-milter-t check-mta sanitize valgrind clean bench bench-smoke
 .PHONY: check-hostile fuzz fuzz-build check-fuzz check-privilege stress check-asan check-abuse
