@@ -17,6 +17,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 PF_LIB=1 . "$here/postfix.sh"
+. "$here/lib.sh"
 SM_LIB=1 . "$here/sendmail.sh"
 
 MILTER=${MILTER_BIN:-$top/build/complaint-milter}
@@ -35,14 +36,6 @@ sock=$sockdir/milter.sock
 port=$((26000 + $$ % 2000))
 pfdir=$work/postfix
 db=$work/db/cases.sqlite
-
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
 
 cleanup() {
 	stop_milter
@@ -80,30 +73,11 @@ HolidaysDir         $work/holidays
 EOF
 }
 
-start_milter() {
-	"$MILTER" -c "$work/milter.conf" -f 2>>"$work/milter.err" &
-	milter_pid=$!
-	for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
-	cat "$work/milter.err"
-	return 1
-}
-
-stop_milter() {
-	[ -n "$milter_pid" ] || return 0
-	kill "$milter_pid" 2>/dev/null
-	for _ in $(seq 200); do kill -0 "$milter_pid" 2>/dev/null || break; sleep 0.05; done
-	kill -9 "$milter_pid" 2>/dev/null
-	wait "$milter_pid" 2>/dev/null
-	milter_pid=
-}
-
 send() { # send OUTFILE swaks-args...
 	local out=$1
 	shift
 	swaks --server "127.0.0.1:$port" --from "${FROM-customer@example.org}" "$@" >"$out" 2>&1
 }
-
-sql() { sqlite3 -cmd ".timeout 5000" "$db" "$@"; }
 
 # the delivered message whose text contains PATTERN
 delivered_with() {
@@ -118,13 +92,6 @@ wait_delivered() { # wait_delivered PATTERN
 	for _ in $(seq 100); do delivered_with "$1" >/dev/null && return 0; sleep 0.1; done
 	return 1
 }
-
-# a corpus message with a fresh Message-ID, so tests never collide
-fresh() { # fresh FILE ID > out
-	sed "s/^Message-ID: .*/Message-ID: <$2@test.example>/" "$1"
-}
-
-accepted() { grep -q '^<-  250 ' "$1"; }
 
 postfix_tests() {
 	write_conf reject

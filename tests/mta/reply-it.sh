@@ -19,6 +19,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 PF_LIB=1 . "$here/postfix.sh"
+. "$here/lib.sh"
 
 MILTER=$top/build/complaint-milter
 REPLY=${REPLY_BIN:-$top/build/complaint-reply}
@@ -35,14 +36,6 @@ port=$((28000 + $$ % 2000))
 pfdir=$work/postfix
 db=$work/db/cases.sqlite
 export CM_TODAY=2026-11-25
-
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
 
 cleanup() {
 	stop_reply
@@ -89,23 +82,6 @@ EOF
 	chmod 644 "$work/milter.conf"
 }
 
-start_milter() {
-	"$MILTER" -c "$work/milter.conf" -f 2>>"$work/milter.err" &
-	milter_pid=$!
-	for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
-	cat "$work/milter.err"
-	return 1
-}
-
-stop_milter() {
-	[ -n "$milter_pid" ] || return 0
-	kill "$milter_pid" 2>/dev/null
-	for _ in $(seq 200); do kill -0 "$milter_pid" 2>/dev/null || break; sleep 0.05; done
-	kill -9 "$milter_pid" 2>/dev/null
-	wait "$milter_pid" 2>/dev/null
-	milter_pid=
-}
-
 # the worker as user complaint-milter (setpriv execs: $! is the worker itself)
 start_reply() {
 	setpriv --reuid=complaint-milter --regid="$(id -g complaint-milter)" --clear-groups \
@@ -130,15 +106,6 @@ send() { # send OUTFILE FROM swaks-args...
 	shift 2
 	swaks --server "127.0.0.1:$port" --from "$from" "$@" >"$out" 2>&1
 }
-
-sql() { sqlite3 -cmd ".timeout 5000" "$db" "$@"; }
-
-# a corpus message with a fresh Message-ID
-fresh() { # fresh FILE ID > out
-	sed "s/^Message-ID: .*/Message-ID: <$2@test.example>/" "$1"
-}
-
-accepted() { grep -q '^<-  250 ' "$1"; }
 
 # the delivered reply (Auto-Submitted: auto-replied) with X-Case-ID CID and
 # the reply kind's Message-ID (reply.CID.KIND.)
