@@ -10,14 +10,17 @@
  *
  * Searched classes also get a prefilter: at load time every pair of bytes,
  * and every ASCII byte after a pair that passed, is tried with pcre2's
- * partial matching as the start of a match of the class anchored there.  A
- * scan then runs the anchored pattern only where the text's next two bytes
- * (exactly) and three bytes (through a hashed, case-folded set that may let
- * a few more through, never fewer) can start a match, which skips nearly
- * all of a mail's text cheaply (pcre2 itself would try every alternative at
- * every position whose first byte could start one).  The result is the same
- * leftmost match; CM_RULES_NO_PREFILTER=1 turns the prefilter off, so that
- * tests can compare.
+ * partial matching as the start of a match of the class anchored there
+ * (with lookbehinds left out, at the start of a text and after a word
+ * character: see could_start()).  A scan then runs the anchored pattern
+ * only where the text's next two bytes (exactly) and three bytes (through a
+ * hashed, case-folded set that may let a few more through, never fewer) can
+ * start a match, and for classes that never match right after a word
+ * character only at word starts.  That skips nearly all of a mail's text
+ * cheaply (pcre2 itself would try every alternative at every position whose
+ * first byte could start one).  The result is the same leftmost match;
+ * CM_RULES_NO_PREFILTER=1 turns the prefilter off, so that tests can
+ * compare.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "rules.h"
@@ -100,6 +103,7 @@ struct rclass {
 /* What a byte is, for word starts (rules->byte_kind). */
 #define BK_WORD 1	/* ASCII letter, digit or '_' */
 #define BK_CONT 2	/* UTF-8 continuation byte */
+#define BK_LONG 4	/* lead byte of a character of three or four bytes */
 
 /* At most this many classes keep candidate lists (the others scan). */
 #define PF_MAX 16
@@ -112,6 +116,7 @@ struct rules {
 	enum rule_class pf_class[PF_MAX];
 	uint16_t first[256];	/* first byte -> which of them can start with it */
 	uint8_t byte_kind[256];	/* BK_* of every byte */
+	uint8_t starts_word[64];	/* [kind before << 3 | kind]: a word start? */
 	pcre2_match_context *mctx;
 	size_t total;
 };
@@ -317,39 +322,60 @@ bit_set(uint8_t *set, unsigned bit)
 	set[bit >> 3] |= (uint8_t)(1u << (bit & 7));
 }
 
-/* Can subj (n bytes) be the start of a match (or a whole one)? */
+/* Can subj (n bytes, at offset off) be the start of a match (or a whole one)? */
 static bool
-could_start(pcre2_code *anch, pcre2_match_data *md, const uint8_t *subj, size_t n)
+starts_at(pcre2_code *probe, pcre2_match_data *md, const uint8_t *subj, size_t n, size_t off)
 {
-	int r = pcre2_match(anch, subj, n, 0, PCRE2_PARTIAL_HARD, md, NULL);
+	int r = pcre2_match(probe, subj, n, off, PCRE2_PARTIAL_HARD, md, NULL);
 
 	return r >= 0 || r == PCRE2_ERROR_PARTIAL;
 }
 
 /*
- * Can a match start right after a letter, digit or '_'?  When not (every
- * rule begins with \b, say), only the text's word starts need trying.
+ * Can subj (n <= 3 bytes) be the start of a match, whatever comes before it?
+ * Lookbehinds are gone from the probe pattern (probe_source()), so only \b,
+ * ^ and \A look back: at the start of the subject (no character before:
+ * like a line break or a non-word character) and after a word character
+ * ('a': under PCRE2_UCP every word character is alike to \b) they see every
+ * case there is.
  */
 static bool
-word_initial(const struct rclass *c, pcre2_match_data *md)
+could_start(pcre2_code *probe, pcre2_match_data *md, const uint8_t *subj, size_t n)
 {
-	static const uint8_t before[] = { 'x', 'Q', '0', '_' };
-	uint8_t subj[3];
+	uint8_t ctx[4] = { 'a' };
+
+	if (starts_at(probe, md, subj, n, 0))
+		return true;
+	memcpy(ctx + 1, subj, n);
+	return starts_at(probe, md, ctx, n + 1, 1);
+}
+
+/*
+ * Can a match start right after a letter, digit or '_'?  When not (every
+ * rule begins with \b and a word character, say), only the text's word
+ * starts need trying.  Asked of the probe pattern after 'x' (for \b every
+ * word character is alike): every ASCII first byte and every two-byte
+ * character the pairs let through.  A character of three or four bytes is
+ * not asked about: word starts include every one (see struct wstarts).
+ */
+static bool
+word_initial(const struct rclass *c, pcre2_code *probe, pcre2_match_data *md)
+{
+	uint8_t subj[3] = { 'x' };
 
 	for (unsigned a = 0; a < 0x80; a++) {
-		for (unsigned b = 0; b < 0x80; b++) {
+		subj[1] = (uint8_t)a;
+		if (starts_at(probe, md, subj, 2, 1))
+			return false;
+	}
+	for (unsigned a = 0xC2; a <= 0xDF; a++) {
+		for (unsigned b = 0x80; b <= 0xBF; b++) {
 			if (!pair_set(c->pairs, a, b))
 				continue;
 			subj[1] = (uint8_t)a;
 			subj[2] = (uint8_t)b;
-			for (size_t k = 0; k < sizeof(before); k++) {
-				int r;
-
-				subj[0] = before[k];
-				r = pcre2_match(c->anch, subj, 3, 1, PCRE2_PARTIAL_HARD, md, NULL);
-				if (r >= 0 || r == PCRE2_ERROR_PARTIAL)
-					return false;
-			}
+			if (starts_at(probe, md, subj, 3, 1))
+				return false;
 		}
 	}
 	return true;
@@ -395,7 +421,7 @@ ascii_upper(unsigned b)
  * Returns how many triples of lower-case letters can start a match.
  */
 static unsigned
-triples_build(struct rclass *c, pcre2_match_data *md, bool fold)
+triples_build(struct rclass *c, pcre2_code *probe, pcre2_match_data *md, bool fold)
 {
 	uint8_t subj[3];
 	unsigned letters = 0;
@@ -410,7 +436,7 @@ triples_build(struct rclass *c, pcre2_match_data *md, bool fold)
 				if (fold && ascii_upper(k))
 					continue;
 				subj[2] = (uint8_t)k;
-				if (!could_start(c->anch, md, subj, 3))
+				if (!could_start(probe, md, subj, 3))
 					continue;
 				bit_set(c->triples, tri_hash(subj[0], subj[1], subj[2]));
 				if (islower(a) && islower(b) && islower(k))
@@ -422,32 +448,145 @@ triples_build(struct rclass *c, pcre2_match_data *md, bool fold)
 }
 
 /*
+ * The pattern the prefilter probes with: pat with every lookbehind
+ * ((?<=...), (?<!...)) replaced by an empty group.  An assertion removed
+ * can only let more through, and the probes see two bytes of text with
+ * nothing before them, where a lookbehind would judge what it cannot see.
+ * NULL (no prefilter for the class) for what the probes cannot stand in
+ * for: \G (pcre2 matches it only where a search starts), \Q...\E, the
+ * (*alpha_assertions) and inline extended mode (x), which this small
+ * scanner does not follow; or when memory runs out.
+ */
+static char *
+probe_source(const char *pat)
+{
+	size_t n = strlen(pat), o = 0;
+	char *out = malloc(n + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		if (pat[i] == '\\') {
+			if (pat[i + 1] == 'G' || pat[i + 1] == 'Q')
+				goto bail;
+			out[o++] = pat[i++];
+			if (i < n)
+				out[o++] = pat[i++];
+			continue;
+		}
+		if (pat[i] == '[') {
+			/* a character class: brackets inside are literal */
+			size_t j = i + 1;
+
+			if (pat[j] == '^')
+				j++;
+			if (pat[j] == ']')
+				j++;
+			while (j < n && pat[j] != ']') {
+				if (pat[j] == '\\' && j + 1 < n)
+					j++;
+				else if (pat[j] == '[' && pat[j + 1] == ':') {
+					const char *e = strstr(pat + j + 2, ":]");
+
+					if (e != NULL)
+						j = (size_t)(e - pat) + 1;
+				}
+				j++;
+			}
+			if (j >= n)
+				goto bail;
+			memcpy(out + o, pat + i, j + 1 - i);
+			o += j + 1 - i;
+			i = j + 1;
+			continue;
+		}
+		if (pat[i] == '(' && pat[i + 1] == '*' && pat[i + 2] >= 'a' && pat[i + 2] <= 'z')
+			goto bail;
+		if (pat[i] == '(' && pat[i + 1] == '?') {
+			size_t j = i + 2;
+
+			/* options (?x), (?ix-s:...): extended mode is not followed */
+			while (j < n && strchr("imnsxJU-^", pat[j]) != NULL) {
+				if (pat[j] == 'x')
+					goto bail;
+				j++;
+			}
+			if (pat[i + 2] == '<' && (pat[i + 3] == '=' || pat[i + 3] == '!')) {
+				/* a lookbehind: skip to its closing parenthesis */
+				int depth = 1;
+
+				j = i + 4;
+				while (j < n && depth > 0) {
+					if (pat[j] == '\\') {
+						j += 2;
+						continue;
+					}
+					if (pat[j] == '[') {
+						while (j < n && pat[j] != ']')
+							j += pat[j] == '\\' ? 2 : 1;
+					} else if (pat[j] == '(') {
+						depth++;
+					} else if (pat[j] == ')') {
+						depth--;
+					}
+					j++;
+				}
+				if (depth > 0)
+					goto bail;
+				memcpy(out + o, "(?:)", 4);
+				o += 4;
+				i = j;
+				continue;
+			}
+		}
+		out[o++] = pat[i++];
+	}
+	out[o] = '\0';
+	return out;
+bail:
+	free(out);
+	return NULL;
+}
+
+/*
  * The anchored pattern and the sets of byte pairs and triples that can
  * start a match.  A failure leaves the class without a prefilter (pcre2
- * alone then scans); -1 only when memory ran out.
+ * alone then scans); -1 only when memory ran out.  Without the JIT (a
+ * valgrind run) the triples are not built: their probes would cost more at
+ * load time than they save.
  */
 static int
 prefilter_build(struct rclass *c, const char *pat)
 {
-	char msg[256];
+	char msg[256], *psrc;
 	size_t erroff;
 	pcre2_match_data *md;
+	pcre2_code *probe;
 	uint8_t subj[2];
-	unsigned firsts = 0, letter_pairs = 0, letter_triples;
+	unsigned firsts = 0, letter_pairs = 0, letter_triples = 0;
+	bool jit = getenv("CM_RULES_NO_JIT") == NULL;
 
 	if (getenv("CM_RULES_NO_PREFILTER") != NULL)
 		return 0;
 	c->anch = compile(pat, true, msg, sizeof(msg), &erroff);
 	if (c->anch == NULL)
 		return 0;
-	/* partial matching probes the pairs below; complete matching scans */
-	if (getenv("CM_RULES_NO_JIT") == NULL)
-		(void)pcre2_jit_compile(c->anch, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+	if (jit)
+		(void)pcre2_jit_compile(c->anch, PCRE2_JIT_COMPLETE);
+	if ((psrc = probe_source(pat)) == NULL)
+		return 0;
+	probe = compile(psrc, true, msg, sizeof(msg), &erroff);
+	free(psrc);
+	if (probe == NULL)
+		return 0;
+	if (jit)
+		(void)pcre2_jit_compile(probe, PCRE2_JIT_PARTIAL_HARD);
 	c->pairs = calloc(65536 / 8, 1);
-	c->triples = calloc(65536 / 8, 1);
+	c->triples = jit ? calloc(65536 / 8, 1) : NULL;
 	md = pcre2_match_data_create(4, NULL);
-	if (c->pairs == NULL || c->triples == NULL || md == NULL) {
+	if (c->pairs == NULL || (jit && c->triples == NULL) || md == NULL) {
 		pcre2_match_data_free(md);
+		pcre2_code_free(probe);
 		return -1;	/* rules_unref() frees the rest */
 	}
 	for (unsigned a = 0; a < 256; a++) {
@@ -461,7 +600,7 @@ prefilter_build(struct rclass *c, const char *pat)
 		if (a >= 0xC2 && a <= 0xDF) {
 			for (unsigned b = 0; b < 256; b++) {
 				subj[1] = (uint8_t)b;
-				if ((b & 0xC0) != 0x80 || could_start(c->anch, md, subj, 2))
+				if ((b & 0xC0) != 0x80 || could_start(probe, md, subj, 2))
 					pair_add(c->pairs, a, b);
 			}
 			continue;
@@ -471,23 +610,25 @@ prefilter_build(struct rclass *c, const char *pat)
 				pair_add(c->pairs, a, b);
 			continue;
 		}
-		if (!could_start(c->anch, md, subj, 1))
+		if (!could_start(probe, md, subj, 1))
 			continue;
 		firsts++;
 		for (unsigned b = 0; b < 256; b++) {
 			subj[1] = (uint8_t)b;
-			if (b >= 0x80 || could_start(c->anch, md, subj, 2)) {
+			if (b >= 0x80 || could_start(probe, md, subj, 2)) {
 				pair_add(c->pairs, a, b);
 				if (islower(a) && islower(b))
 					letter_pairs++;
 			}
 		}
 	}
-	letter_triples = triples_build(c, md, !case_sensitive_somewhere(pat));
-	c->word_initial = word_initial(c, md);
+	if (c->triples != NULL)
+		letter_triples = triples_build(c, probe, md, !case_sensitive_somewhere(pat));
+	c->word_initial = word_initial(c, probe, md);
 	pcre2_match_data_free(md);
+	pcre2_code_free(probe);
 	if (getenv("CM_RULES_DEBUG") != NULL)
-		fprintf(stderr, "prefilter %s: firsts %u letter pairs %u triples %u word-initial %d\n",
+		fprintf(stderr, "prefilter %.60s: firsts %u letter pairs %u triples %u word-initial %d\n",
 		    pat, firsts, letter_pairs, letter_triples, c->word_initial);
 	/*
 	 * Worth it only when few pairs of letters can start a match: a class
@@ -631,7 +772,13 @@ rules_load(const char *dir, char *err, size_t errlen)
 		candidates_plan(rs, (enum rule_class)rc);
 	for (unsigned b = 0; b < 256; b++)
 		rs->byte_kind[b] = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
-		    (b >= '0' && b <= '9') || b == '_' ? BK_WORD : (b & 0xC0) == 0x80 ? BK_CONT : 0;
+		    (b >= '0' && b <= '9') || b == '_' ? BK_WORD : (b & 0xC0) == 0x80 ? BK_CONT :
+		    b >= 0xE0 ? BK_LONG : 0;
+	for (unsigned k = 0; k < 64; k++) {
+		unsigned before = k >> 3, cur = k & 7;
+
+		rs->starts_word[k] = (!(before & BK_WORD) || (cur & BK_LONG)) && !(cur & BK_CONT);
+	}
 	for (int rc = 0; rc < RC__COUNT; rc++) {
 		struct rclass *c = &rs->cls[rc];
 
@@ -699,7 +846,8 @@ rules_has(const struct rules *rs, enum rule_class rc)
 /*
  * Word starts of the texts a scan searches: positions not right after an
  * ASCII letter, digit or '_', and not inside a UTF-8 character (a match
- * never starts on a continuation byte).  Computed once per text (a few
+ * never starts on a continuation byte); every character of three or four
+ * bytes also counts as one (word_initial() does not probe those).  Computed once per text (a few
  * slots; a message has a Subject and a document text) and shared by every
  * class.  For the prefiltered classes that start at word starts, the same
  * pass keeps each class's candidates: the word starts its prefilter lets
@@ -811,7 +959,7 @@ wstarts_get(const struct rules *rs, struct rscan *sc, const char *s, size_t len)
 			unsigned cur = kind[u[i]];
 
 			v[n] = i;
-			n += !((prev & BK_WORD) | (cur & BK_CONT));
+			n += rs->starts_word[prev << 3 | cur];
 			prev = cur;
 		}
 		w->all.n = n;
@@ -920,7 +1068,7 @@ could_match_at(const struct rclass *c, const uint8_t *u, size_t len, size_t i)
 		return true;
 	if (!pair_set(c->pairs, u[i], u[i + 1]))
 		return false;
-	if (i + 2 >= len || ((u[i] | u[i + 1] | u[i + 2]) & 0x80))
+	if (c->triples == NULL || i + 2 >= len || ((u[i] | u[i + 1] | u[i + 2]) & 0x80))
 		return true;
 	return bit_test(c->triples, tri_hash(u[i], u[i + 1], u[i + 2]));
 }

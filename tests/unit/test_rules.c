@@ -593,6 +593,42 @@ test_prefilter_case_sensitive(void **state)
 	rmdir_all(dir);
 }
 
+/*
+ * Rules that can start after a word character, with a character of two or
+ * three bytes, behind a lookbehind, with \B or \G: the prefilter's probes
+ * (two contexts, lookbehinds left out, word starts) must still give
+ * pcre2's answers.
+ */
+static void
+test_prefilter_exotic(void **state)
+{
+	static const char *const tok[] = { "-x1", "a-x2", "25\xc2\xb0" "C", "\xc2\xb0" "C",
+		"\xe2\x82\xac" "12", "x\xe2\x82\xac" "3", "#123", "a#123", "zz1", "azz2", "xfoo",
+		"foo", "\xc3\xa9-x3", "\xc3\xa9\xc2\xb0" "C", "barq", "xbarq", " ", "\n", "x", "1", "#",
+		"\xe2\x80\xa2 ", "ab" };
+	char *dir = mkdir_tmp(), err[512] = "";
+	struct rules *pf, *plain;
+
+	(void)state;
+	copy_all_shipped(dir);
+	put_file(dir, "zz-exotic.rules",
+	    "escalate \\b-x\\d\n"
+	    "escalate \xc2\xb0" "C\\b\n"
+	    "ticket.label \xe2\x82\xac\\d+\n"
+	    "kind.service (?<=#)\\d{3}\n"
+	    "kind.product (?<!\\w)zz\\d\n"
+	    "solution.label \\Bfoo\n"
+	    "serial.label \\Gbarq\n");
+	pf = rules_load(dir, err, sizeof(err));
+	if (pf == NULL)
+		fail_msg("%s", err);
+	plain = load_plain(dir);
+	pf_run(pf, plain, tok, sizeof(tok) / sizeof(tok[0]), 150);
+	rules_unref(pf);
+	rules_unref(plain);
+	rmdir_all(dir);
+}
+
 int
 main(void)
 {
@@ -612,6 +648,7 @@ main(void)
 		cmocka_unit_test(test_declared_valid),
 		cmocka_unit_test(test_prefilter_same_answers),
 		cmocka_unit_test(test_prefilter_case_sensitive),
+		cmocka_unit_test(test_prefilter_exotic),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
