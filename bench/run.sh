@@ -8,13 +8,13 @@
 #
 # Usage (as root, from anywhere): bench/run.sh
 #   env: BENCH_SCALE   full (default) or smoke
-#        BENCH_ROUNDS  rounds of the Postfix configurations (full 5, smoke 1);
+#        BENCH_ROUNDS  rounds of the Postfix configurations (full 9, smoke 1);
 #                      the configurations take turns within a round; a rate
 #                      is the median over the rounds, a ratio the median of
 #                      the rounds' ratios (runs of one round are close in
 #                      time, so load from elsewhere hits both sides alike)
-#        BENCH_PF_MSGS messages per Postfix run (full 3000, smoke 300)
-#        BENCH_MD_MSGS messages per MIMEDefang run (full 1000, smoke 100)
+#        BENCH_PF_MSGS messages per Postfix run (full 2000, smoke 300)
+#        BENCH_MD_MSGS messages per MIMEDefang run (full 700, smoke 100)
 #        BENCH_PROTO_MSGS messages per protocol-level run (full 5000, smoke 300)
 #        BENCH_RSS     "A B": milter RSS after A and after B messages
 #                      (full "10000 100000", smoke "500 2000")
@@ -85,9 +85,9 @@ cd "$top" || exit 1
 SCALE=${BENCH_SCALE:-full}
 case "$SCALE" in
 full)
-	ROUNDS=${BENCH_ROUNDS:-5}
-	PF_MSGS=${BENCH_PF_MSGS:-3000}
-	MD_MSGS=${BENCH_MD_MSGS:-1000}
+	ROUNDS=${BENCH_ROUNDS:-9}
+	PF_MSGS=${BENCH_PF_MSGS:-2000}
+	MD_MSGS=${BENCH_MD_MSGS:-700}
 	PROTO_MSGS=${BENCH_PROTO_MSGS:-5000}
 	PROTO_CONNS="1 4 16 64"
 	SIZES="2 20 200"
@@ -423,7 +423,7 @@ if [ "$have_md" = 1 ]; then
 	start_md || { note "MIMEDefang did not start: $(tail -3 "$work/md.err")"; stop_md; have_md=0; }
 fi
 
-CONFIGS="nomilter null nulle ours ordinary"
+CONFIGS="nomilter null ordinary nulle ours"
 [ "$have_md" = 1 ] && CONFIGS="$CONFIGS mimedefang"
 for ((round = 1; round <= ROUNDS; round++)); do
 	for cfg in $CONFIGS; do
