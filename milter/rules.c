@@ -275,20 +275,28 @@ fail:
 #define PREFILTER_MAX_SHARE	12
 #define PAIR_BIT(a, b)	(((unsigned)(a) << 8) | (unsigned)(b))
 
-static bool
-pair_set(const uint8_t *pairs, unsigned a, unsigned b)
+static inline bool
+bit_test(const uint8_t *set, unsigned bit)
 {
-	unsigned bit = PAIR_BIT(a, b);
-
-	return pairs[bit >> 3] & (1u << (bit & 7));
+	return set[bit >> 3] & (1u << (bit & 7));
 }
 
-static void
+static inline void
+bit_set(uint8_t *set, unsigned bit)
+{
+	set[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+}
+
+static inline bool
+pair_set(const uint8_t *pairs, unsigned a, unsigned b)
+{
+	return bit_test(pairs, PAIR_BIT(a, b));
+}
+
+static inline void
 pair_add(uint8_t *pairs, unsigned a, unsigned b)
 {
-	unsigned bit = PAIR_BIT(a, b);
-
-	pairs[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+	bit_set(pairs, PAIR_BIT(a, b));
 }
 
 /* An ASCII letter folded to lower case; other bytes as they are. */
@@ -310,16 +318,53 @@ tri_hash(uint8_t a, uint8_t b, uint8_t c)
 	return (k * 2654435761u) >> 16;
 }
 
-static inline bool
-bit_test(const uint8_t *set, unsigned bit)
+/*
+ * What the prefilter looks at in the text at u[i]: the next two bytes and,
+ * when they and the third are ASCII, the next three (hashed the first time
+ * a class asks).  The last byte of the text pairs with nothing and is
+ * always tried, as pcre2 would.
+ */
+struct startkey {
+	const uint8_t *u;	/* the text at i */
+	bool any;		/* too close to the end to judge: try it */
+	bool three;		/* three ASCII bytes to judge by */
+	unsigned pair;		/* PAIR_BIT of the next two bytes */
+	int tri;		/* tri_hash() of the next three; -1 until asked */
+};
+
+static inline struct startkey
+start_key(const uint8_t *u, size_t len, size_t i)
 {
-	return set[bit >> 3] & (1u << (bit & 7));
+	struct startkey k = { .u = u + i, .any = i + 1 >= len, .tri = -1 };
+
+	if (!k.any) {
+		k.pair = PAIR_BIT(u[i], u[i + 1]);
+		k.three = i + 2 < len && !((u[i] | u[i + 1] | u[i + 2]) & 0x80);
+	}
+	return k;
 }
 
-static inline void
-bit_set(uint8_t *set, unsigned bit)
+/* Can a match of class c start where k was taken?  false only when certain. */
+static inline bool
+key_allows(const struct rclass *c, struct startkey *k)
 {
-	set[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+	if (k->any)
+		return true;
+	if (!bit_test(c->pairs, k->pair))
+		return false;
+	if (c->triples == NULL || !k->three)
+		return true;
+	if (k->tri < 0)
+		k->tri = (int)tri_hash(k->u[0], k->u[1], k->u[2]);
+	return bit_test(c->triples, (unsigned)k->tri);
+}
+
+static inline bool
+could_match_at(const struct rclass *c, const uint8_t *u, size_t len, size_t i)
+{
+	struct startkey k = start_key(u, len, i);
+
+	return key_allows(c, &k);
 }
 
 /* Can subj (n bytes, at offset off) be the start of a match (or a whole one)? */
@@ -914,7 +959,6 @@ poslist_push(struct poslist *p, size_t i)
 	return 0;
 }
 
-static inline bool could_match_at(const struct rclass *c, const uint8_t *u, size_t len, size_t i);
 
 /* The word starts of s[0..len) and their candidates, or NULL (then every position is tried). */
 static const struct wstarts *
@@ -964,14 +1008,19 @@ wstarts_get(const struct rules *rs, struct rscan *sc, const char *s, size_t len)
 		}
 		w->all.n = n;
 	}
-	/* candidates among the new word starts */
+	/* candidates among the new word starts: the bytes are read once for all classes */
 	for (size_t k = k0; k < w->all.n; k++) {
 		size_t i = w->all.v[k];
+		unsigned m = rs->first[u[i]];
+		struct startkey key;
 
-		for (unsigned m = rs->first[u[i]]; m != 0; m &= m - 1) {
+		if (m == 0)
+			continue;
+		key = start_key(u, len, i);
+		for (; m != 0; m &= m - 1) {
 			unsigned slot = (unsigned)__builtin_ctz(m);
 
-			if (could_match_at(&rs->cls[rs->pf_class[slot]], u, len, i) &&
+			if (key_allows(&rs->cls[rs->pf_class[slot]], &key) &&
 			    poslist_push(&w->cand[slot], i) < 0) {
 				wstarts_clear(w);
 				return NULL;
@@ -1055,23 +1104,6 @@ match_once(const struct rules *rs, pcre2_code *re, pcre2_code *valid, struct rsc
 	return r;
 }
 
-/*
- * Can a match start at u[i]?  false only when certain: the next two bytes
- * are not a pair that can start one, or the next three, all ASCII, are not
- * in the triples' set.  The last byte of the text pairs with nothing and
- * is always tried, as pcre2 would.
- */
-static inline bool
-could_match_at(const struct rclass *c, const uint8_t *u, size_t len, size_t i)
-{
-	if (i + 1 >= len)
-		return true;
-	if (!pair_set(c->pairs, u[i], u[i + 1]))
-		return false;
-	if (c->triples == NULL || i + 2 >= len || ((u[i] | u[i + 1] | u[i + 2]) & 0x80))
-		return true;
-	return bit_test(c->triples, tri_hash(u[i], u[i + 1], u[i + 2]));
-}
 
 /* First index of a sorted list whose entry is >= off (binary search). */
 static size_t
