@@ -179,12 +179,11 @@ replystore_next_complete(struct store *st, long long after, long long upto,
 	    " ORDER BY e.id LIMIT 1", after, upto, REPLY_COMPLETE, out);
 }
 
-int
-replystore_case_has_event(struct store *st, const char *case_id, const char *type)
+/* Does the query (two text parameters) give a row?  1 yes, 0 no, -1 (what failed). */
+static int
+row_exists(sqlite3 *db, const char *sql, const char *a, const char *b, const char *what)
 {
-	sqlite3 *db = store_db(st);
-	sqlite3_stmt *s = prep(db, "SELECT 1 FROM events WHERE case_id = ?1 AND type = ?2 LIMIT 1",
-	    "tt", case_id, type);
+	sqlite3_stmt *s = prep(db, sql, "tt", a, b);
 	int rc;
 
 	if (s == NULL)
@@ -192,8 +191,16 @@ replystore_case_has_event(struct store *st, const char *case_id, const char *typ
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return fail(db, "find event");
+		return fail(db, what);
 	return rc == SQLITE_ROW;
+}
+
+int
+replystore_case_has_event(struct store *st, const char *case_id, const char *type)
+{
+	return row_exists(store_db(st),
+	    "SELECT 1 FROM events WHERE case_id = ?1 AND type = ?2 LIMIT 1", case_id, type,
+	    "find event");
 }
 
 int
@@ -263,17 +270,8 @@ store_dates(sqlite3 *db, const char *case_id, const struct reply_dates *d)
 static int
 reply_exists(sqlite3 *db, const char *case_id, enum reply_kind k)
 {
-	sqlite3_stmt *s = prep(db, "SELECT 1 FROM replies WHERE case_id = ?1 AND kind = ?2",
-	    "tt", case_id, reply_kind_name(k));
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return fail(db, "find reply");
-	return rc == SQLITE_ROW;
+	return row_exists(db, "SELECT 1 FROM replies WHERE case_id = ?1 AND kind = ?2", case_id,
+	    reply_kind_name(k), "find reply");
 }
 
 /* Replies pending or sent to recipient created since `since`.  Count or -1. */
