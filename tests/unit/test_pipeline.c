@@ -12,13 +12,9 @@ static bool have_c;
 static int
 setup(void **state)
 {
-	char err[512] = "";
-
 	(void)state;
-	if ((rs = rules_load(RULES_DIR, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "rules_load(%s): %s\n", RULES_DIR, err);
+	if ((rs = unit_rules_load()) == NULL)
 		return -1;
-	}
 	return 0;
 }
 

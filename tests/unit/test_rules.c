@@ -13,15 +13,8 @@ static struct rules *shipped;
 static int
 setup(void **state)
 {
-	char err[512] = "";
-
 	(void)state;
-	shipped = rules_load(RULES_DIR, err, sizeof(err));
-	if (shipped == NULL) {
-		fprintf(stderr, "rules_load(%s): %s\n", RULES_DIR, err);
-		return -1;
-	}
-	return 0;
+	return (shipped = unit_rules_load()) == NULL ? -1 : 0;
 }
 
 static int

@@ -18,4 +18,18 @@
 #define RULES_DIR "rules"
 #endif
 
+#include "rules.h"
+
+/* The shipped rules, for a group's setup; NULL (and why, on stderr) when they do not load. */
+static inline struct rules *
+unit_rules_load(void)
+{
+	char err[512] = "";
+	struct rules *rs = rules_load(RULES_DIR, err, sizeof(err));
+
+	if (rs == NULL)
+		fprintf(stderr, "rules_load(%s): %s\n", RULES_DIR, err);
+	return rs;
+}
+
 #endif
