@@ -288,28 +288,6 @@ test_add_between_agree(void **state)
 /* ---- closing days and errors ---- */
 
 static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char p[256];
-	FILE *fp;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	fp = fopen(p, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static void
-remove_file(const char *dir, const char *name)
-{
-	char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	unlink(p);
-}
-
-static void
 test_closing_days(void **state)
 {
 	char dir[] = "/tmp/test_calendar.XXXXXX", err[256];
@@ -317,8 +295,8 @@ test_closing_days(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	write_file(dir, "XX.holidays", "fixed 12-25 Christmas # a comment\n\n# only a comment\n");
-	write_file(dir, "closing.days", "# company\n2026-12-24 Kerstavond\n2026-12-31\n");
+	unit_put_file(dir, "XX.holidays", "fixed 12-25 Christmas # a comment\n\n# only a comment\n");
+	unit_put_file(dir, "closing.days", "# company\n2026-12-24 Kerstavond\n2026-12-31\n");
 	cal = calendar_load(dir, "XX", err, sizeof(err));
 	assert_non_null(cal);
 	check_name(cal, D(2026, 12, 24), "Kerstavond");
@@ -326,9 +304,7 @@ test_closing_days(void **state)
 	check_add(cal, D(2026, 12, 23), 1, D(2026, 12, 28));
 	check_add(cal, D(2026, 12, 30), 1, D(2027, 1, 1));
 	calendar_free(cal);
-	remove_file(dir, "XX.holidays");
-	remove_file(dir, "closing.days");
-	rmdir(dir);
+	unit_rmdir(dir);
 }
 
 /* Loading text as XX.holidays fails with want in the message. */
@@ -339,14 +315,13 @@ check_bad(const char *text, const char *want)
 	struct calendar *cal;
 
 	assert_non_null(mkdtemp(dir));
-	write_file(dir, "XX.holidays", text);
+	unit_put_file(dir, "XX.holidays", text);
 	cal = calendar_load(dir, "XX", err, sizeof(err));
 	if (cal != NULL || strstr(err, want) == NULL)
 		fprintf(stderr, "text %s: error \"%s\", want \"%s\"\n", text, err, want);
 	assert_null(cal);
 	assert_non_null(strstr(err, want));
-	remove_file(dir, "XX.holidays");
-	rmdir(dir);
+	unit_rmdir(dir);
 }
 
 static void

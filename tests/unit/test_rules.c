@@ -36,19 +36,6 @@ mkdir_tmp(void)
 	return dir;
 }
 
-static void
-put_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
 /* Copy one shipped rules file into dir. */
 static void
 copy_shipped(const char *dir, const char *name)
@@ -67,7 +54,7 @@ copy_shipped(const char *dir, const char *name)
 	assert_non_null(buf);
 	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
 	fclose(fp);
-	put_file(dir, name, buf);
+	unit_put_file(dir, name, buf);
 	free(buf);
 }
 
@@ -91,19 +78,7 @@ copy_all_shipped(const char *dir)
 static void
 rmdir_all(char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
+	unit_rmdir(dir);
 	free(dir);
 }
 
@@ -246,7 +221,7 @@ test_bad_regex_names_file_and_line(void **state)
 
 	(void)state;
 	copy_all_shipped(dir);
-	put_file(dir, "zz-site.rules", "# a site's own rules\n\nmodel:acme   \\bACME-\\d+(\n");
+	unit_put_file(dir, "zz-site.rules", "# a site's own rules\n\nmodel:acme   \\bACME-\\d+(\n");
 	load_fails(dir, "/zz-site.rules:3: missing closing parenthesis");
 	rmdir_all(dir);
 }
@@ -258,7 +233,7 @@ test_unknown_class(void **state)
 
 	(void)state;
 	copy_all_shipped(dir);
-	put_file(dir, "zz-site.rules", "model:acme \\bACME-\\d+\nserial.lable  \\bSerie\\b\n");
+	unit_put_file(dir, "zz-site.rules", "model:acme \\bACME-\\d+\nserial.lable  \\bSerie\\b\n");
 	load_fails(dir, "/zz-site.rules:2: unknown rule class \"serial.lable\"");
 	rmdir_all(dir);
 }
@@ -287,21 +262,21 @@ test_other_load_errors(void **state)
 	(void)state;
 	load_fails(dir, ": no *.rules files");
 	copy_all_shipped(dir);
-	put_file(dir, "zz.rules", "language  \\bhola\\b\n");
+	unit_put_file(dir, "zz.rules", "language  \\bhola\\b\n");
 	load_fails(dir, "/zz.rules:1: language rules need a name");
-	put_file(dir, "zz.rules", "\n  model:acme\n");
+	unit_put_file(dir, "zz.rules", "\n  model:acme\n");
 	load_fails(dir, "/zz.rules:2: model: missing pattern");
 	memset(line, 'a', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\0';
 	memcpy(line, "model ", 6);
-	put_file(dir, "zz.rules", line);
+	unit_put_file(dir, "zz.rules", line);
 	load_fails(dir, "/zz.rules:1: line longer than");
 	/* two rules that compile alone but not as one alternation */
-	put_file(dir, "zz.rules", "model:a (?<n>ACME\\d+)\nmodel:b (?<n>EMCA\\d+)\n");
+	unit_put_file(dir, "zz.rules", "model:a (?<n>ACME\\d+)\nmodel:b (?<n>EMCA\\d+)\n");
 	load_fails(dir, ": model rules do not combine");
 	/* files that do not end in .rules are ignored */
-	put_file(dir, "zz.rules", "# nothing\n");
-	put_file(dir, "README.md", "bogus.class  x\n");
+	unit_put_file(dir, "zz.rules", "# nothing\n");
+	unit_put_file(dir, "README.md", "bogus.class  x\n");
 	{
 		char err[512] = "";
 		struct rules *rs = rules_load(dir, err, sizeof(err));
@@ -330,7 +305,7 @@ test_site_catalog_replaces_models(void **state)
 
 	(void)state;
 	copy_all_shipped(dir);
-	put_file(dir, "models.rules", "# site catalog\nmodel:acme  \\bACME-\\d{4}\\b\n");
+	unit_put_file(dir, "models.rules", "# site catalog\nmodel:acme  \\bACME-\\d{4}\\b\n");
 	rs = rules_load(dir, err, sizeof(err));
 	assert_non_null(rs);
 	assert_int_equal(rscan_init(&sc), 0);
@@ -356,7 +331,7 @@ test_match_limit(void **state)
 	(void)state;
 	copy_all_shipped(dir);
 	/* catastrophic backtracking: the limit stops it and says so */
-	put_file(dir, "zz.rules", "escalate   ^(?:a|aa)+$\n");
+	unit_put_file(dir, "zz.rules", "escalate   ^(?:a|aa)+$\n");
 	rs = rules_load(dir, err, sizeof(err));
 	assert_non_null(rs);
 	memset(s, 'a', 60);
@@ -572,7 +547,7 @@ test_prefilter_case_sensitive(void **state)
 
 	(void)state;
 	copy_all_shipped(dir);
-	put_file(dir, "zz-case.rules",
+	unit_put_file(dir, "zz-case.rules",
 	    "escalate (?-i:ESC)alade\\b\n"
 	    "serial.label \\bSNr(?-i:X)\\b\n"
 	    "kind.service \\b\\p{Lu}ad\\b\n");
@@ -604,7 +579,7 @@ test_prefilter_exotic(void **state)
 
 	(void)state;
 	copy_all_shipped(dir);
-	put_file(dir, "zz-exotic.rules",
+	unit_put_file(dir, "zz-exotic.rules",
 	    "escalate \\b-x\\d\n"
 	    "escalate \xc2\xb0" "C\\b\n"
 	    "ticket.label \xe2\x82\xac\\d+\n"
