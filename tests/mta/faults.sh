@@ -26,6 +26,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 PF_LIB=1 . "$here/postfix.sh"
+. "$here/lib.sh"	# ok, bad, check, start_milter, stop_milter (log: $work/milter.err), sql
 
 MILTER=${MILTER_BIN:-$top/build/complaint-milter}
 CORPUS=$top/tests/corpus/dev
@@ -43,19 +44,6 @@ dbdir=$work/db
 db=$dbdir/cases.sqlite
 log=$work/milter.err
 holder=
-
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-
-stop_milter() {
-	[ -n "$milter_pid" ] || return 0
-	kill "$milter_pid" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$milter_pid" 2>/dev/null || break; sleep 0.05; done
-	kill -9 "$milter_pid" 2>/dev/null
-	wait "$milter_pid" 2>/dev/null
-	milter_pid=
-}
 
 cleanup() {
 	[ -n "$holder" ] && kill "$holder" 2>/dev/null
@@ -97,15 +85,6 @@ RulesDir            $work/rules
 UserID              complaint-milter
 EOF
 
-start_milter() {
-	"$MILTER" -c "$work/milter.conf" -f 2>>"$log" &
-	milter_pid=$!
-	for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
-	cat "$log"
-	return 1
-}
-
-sql() { sqlite3 -cmd ".timeout 5000" "$db" "$@"; }
 # a complete complaint with a fresh Message-ID on stdout; its ID in $mid and
 # in $work/mid (smtp runs in a subshell)
 msg() {
