@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,5 +441,34 @@ proc_status_kb(long pid, const char *field)
 			break;
 		}
 	fclose(fp);
+	return v;
+}
+
+const char *bench_prog = "bench";
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", bench_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+struct bmsg *
+bmsg_load_all(char *const *paths, size_t n)
+{
+	struct bmsg *v = calloc(n, sizeof(*v));
+	char err[512];
+
+	if (v == NULL)
+		die("out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (bmsg_load(paths[i], &v[i], err, sizeof(err)) < 0)
+			die("%s", err);
 	return v;
 }

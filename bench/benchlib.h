@@ -47,6 +47,13 @@ struct bmsg {
 /* Load FILE; 0, or -1 with a message in err. */
 int bmsg_load(const char *path, struct bmsg *m, char *err, size_t errlen);
 void bmsg_free(struct bmsg *m);
+/* Load the n files, or die() naming the one that failed. */
+struct bmsg *bmsg_load_all(char *const *paths, size_t n);
+
+/* The program's name for die() (set it first thing in main). */
+extern const char *bench_prog;
+/* "PROG: message" on stderr, exit status 2. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Monotonic nanoseconds. */
 uint64_t now_ns(void);

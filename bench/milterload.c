@@ -61,7 +61,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -125,22 +124,6 @@ struct conn {
 	/* per message, from the EOM modifications */
 	bool case_hdr, followup_status;
 };
-
-static void
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("milterload: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 /* ---- packets ---- */
 
@@ -650,11 +633,11 @@ main(int argc, char **argv)
 {
 	struct worker *w;
 	struct counts t = { 0 };
-	char err[512];
 	uint64_t t0, t1;
 	size_t ne, nm;
 	int opt;
 
+	bench_prog = "milterload";
 	snprintf(O.runid, sizeof(O.runid), "%lx%x", (unsigned long)time(NULL),
 	    (unsigned)getpid());
 	while ((opt = getopt(argc, argv, "s:c:n:m:f:r:T:D:R:P:L:p:h")) != -1) {
@@ -695,11 +678,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	O.ntmpl = (size_t)(argc - optind);
-	if ((O.tmpl = calloc(O.ntmpl, sizeof(*O.tmpl))) == NULL)
-		die("out of memory");
-	for (size_t i = 0; i < O.ntmpl; i++)
-		if (bmsg_load(argv[optind + i], &O.tmpl[i], err, sizeof(err)) < 0)
-			die("%s", err);
+	O.tmpl = bmsg_load_all(argv + optind, O.ntmpl);
 	eom_lat = malloc(O.msgs * sizeof(*eom_lat));
 	msg_lat = malloc(O.msgs * sizeof(*msg_lat));
 	w = calloc((size_t)O.conns, sizeof(*w));

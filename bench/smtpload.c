@@ -42,7 +42,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -91,22 +90,6 @@ struct worker {
 	size_t ok, temp, perm, errors;
 	char err[600];
 };
-
-static void
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("smtpload: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 /* Read one reply (all its lines); its code, or -1 on error/timeout. */
 static int
@@ -308,10 +291,10 @@ main(int argc, char **argv)
 {
 	struct worker *w;
 	size_t ok = 0, temp = 0, perm = 0, errors = 0, n = 0;
-	char err[512];
 	uint64_t t0, t1;
 	int opt;
 
+	bench_prog = "smtpload";
 	snprintf(O.runid, sizeof(O.runid), "%lx%x", (unsigned long)time(NULL),
 	    (unsigned)getpid());
 	while ((opt = getopt(argc, argv, "s:c:n:m:f:t:T:D:R:L:h")) != -1) {
@@ -348,11 +331,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	O.ntmpl = (size_t)(argc - optind);
-	if ((O.tmpl = calloc(O.ntmpl, sizeof(*O.tmpl))) == NULL)
-		die("out of memory");
-	for (size_t i = 0; i < O.ntmpl; i++)
-		if (bmsg_load(argv[optind + i], &O.tmpl[i], err, sizeof(err)) < 0)
-			die("%s", err);
+	O.tmpl = bmsg_load_all(argv + optind, O.ntmpl);
 	lat = malloc(O.msgs * sizeof(*lat));
 	w = calloc((size_t)O.sessions, sizeof(*w));
 	if (lat == NULL || w == NULL)
